@@ -1,0 +1,126 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"hoctap/internal/errs"
+)
+
+// decodeJSON reads the request body into dst, strictly: the body must be one JSON value of
+// the right shape, with no unknown fields, within the JSON size limit. It returns errs
+// invalid (naming the field for wrong types and unknown fields) or too large.
+func (s *Server) decodeJSON(c *fiber.Ctx, dst any) error {
+	body := c.Body()
+	if len(body) > s.cfg.MaxJSONKB*1024 {
+		return fmt.Errorf("the JSON body is over %d KB: %w", s.cfg.MaxJSONKB, errs.ErrTooLarge)
+	}
+	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
+		return errs.Invalid("the body must be JSON (Content-Type: application/json)", nil)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errs.Invalid("the request body is empty; it must be a JSON object", nil)
+	}
+	return decodeStrict(body, dst)
+}
+
+// decodeStrict decodes one JSON value with no unknown fields and nothing after it.
+func decodeStrict(body []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errs.Invalid("the body must hold exactly one JSON value", nil)
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return errs.Invalid("the body must be a JSON object", nil)
+		}
+		return errs.Field(field, "must be "+jsonKind(typeErr.Type.Kind().String()))
+	case errors.As(err, &syntaxErr):
+		return errs.Invalid(fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset), nil)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return errs.Invalid("malformed JSON: the body ends too early", nil)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return errs.Field(name, "unknown field")
+	}
+	return errs.Invalid("malformed JSON: "+err.Error(), nil)
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "float64", "float32", "uint", "uint64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// pageParams reads limit (default 50, at most 500) and offset from the query string and
+// refuses malformed ones.
+func pageParams(c *fiber.Ctx) (limit, offset int, err error) {
+	var fields errs.Fields
+	limit, offset = 50, 0
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		fields.Check(err != nil || n < 1 || n > 500, "limit", "must be a whole number from 1 to 500")
+		limit = n
+	}
+	if v := c.Query("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		fields.Check(err != nil || n < 0, "offset", "must be a whole number of at least 0")
+		offset = n
+	}
+	return limit, offset, fields.Err()
+}
+
+// boolQuery reads an optional true/false query parameter.
+func boolQuery(c *fiber.Ctx, name string) (bool, error) {
+	v := c.Query(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errs.Field(name, "must be true or false")
+	}
+	return b, nil
+}
+
+// list is the shape of every list response.
+type list[T any] struct {
+	Items []T `json:"items"`
+	Total int `json:"total"`
+}
+
+func newList[T any](items []T, total int) list[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return list[T]{Items: items, Total: total}
+}

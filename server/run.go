@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"hoctap/accounts"
+	"hoctap/internal/clock"
+	"hoctap/internal/database"
+)
+
+// Run starts Hoctap with cfg and serves until ctx is cancelled (SIGINT/SIGTERM in main),
+// then stops accepting connections, lets requests in flight finish within
+// cfg.ShutdownTimeout, flushes buffered writes and closes the database.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("setting HOCTAP_ADDR: listen on %s: %w", cfg.Addr, err)
+	}
+	return Serve(ctx, cfg, log, ln)
+}
+
+// Serve is Run on a listener the caller opened; tests use it with a free port.
+func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) error {
+	defer ln.Close()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("setting HOCTAP_DATA_DIR: %w", err)
+	}
+	if cfg.SecretKey == "" {
+		key, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "secret.key"))
+		if err != nil {
+			return err
+		}
+		cfg.SecretKey = key
+	}
+	db, err := database.Open(ctx, database.Config{URI: cfg.MongoURI, Name: cfg.MongoDatabase, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return fmt.Errorf("setting HOCTAP_MONGODB_URI: %w", err)
+	}
+	defer func() {
+		if err := db.Close(context.WithoutCancel(ctx)); err != nil {
+			log.Error("closing the database", "err", err)
+		}
+	}()
+	svc, closeServices, err := buildServices(ctx, cfg, db, clock.System)
+	if err != nil {
+		return err
+	}
+	defer closeServices()
+	if err := ensureAdmin(ctx, cfg, svc.Accounts, log); err != nil {
+		return err
+	}
+	logMode(cfg, log)
+
+	srv := New(cfg, log, clock.System, svc)
+	served := make(chan error, 1)
+	go func() { served <- srv.app.Listener(ln) }()
+	log.Info("hoctap is listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests", "timeout", cfg.ShutdownTimeout.String())
+	if err := srv.app.ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
+		log.Warn("requests still in flight at the shutdown timeout", "err", err)
+	}
+	return nil
+}
+
+// buildServices makes every domain service on db and creates their indexes. The returned
+// func flushes and stops their background work; call it before closing db.
+func buildServices(ctx context.Context, cfg Config, db *database.DB, now clock.Clock) (Services, func(), error) {
+	acc := accounts.NewService(db.Database, accounts.Config{
+		SessionTTL:         cfg.SessionTTL,
+		MaxFailuresPerUser: cfg.LoginMaxFailuresPerUser,
+		MaxFailuresPerIP:   cfg.LoginMaxFailuresPerIP,
+		FailureWindow:      cfg.LoginFailureWindow,
+	}, now)
+	if err := acc.EnsureIndexes(ctx); err != nil {
+		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
+	}
+	return Services{DB: db, Accounts: acc}, func() {}, nil
+}
+
+func ensureAdmin(ctx context.Context, cfg Config, acc *accounts.Service, log *slog.Logger) error {
+	created, password, err := acc.EnsureAdmin(ctx, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("creating the admin account: %w", err)
+	}
+	if created && cfg.AdminPassword == "" {
+		// Printed once, on the first start only: later starts never reset it.
+		log.Warn("created the admin account with a random password; sign in and change it",
+			"username", "admin", "password", password)
+	} else if created {
+		log.Info("created the admin account with the password from HOCTAP_ADMIN_PASSWORD", "username", "admin")
+	}
+	return nil
+}
+
+func logMode(cfg Config, log *slog.Logger) {
+	switch {
+	case cfg.Embedded() && cfg.S3Endpoint == "":
+		log.Info("embedded mode: the database is FerretDB inside this process and media are stored on disk, both under the data directory; set HOCTAP_MONGODB_URI to use a MongoDB server and HOCTAP_S3_ENDPOINT (with HOCTAP_S3_ACCESS_KEY, HOCTAP_S3_SECRET_KEY, HOCTAP_S3_BUCKET) to use MinIO",
+			"data_dir", cfg.DataDir)
+	case cfg.Embedded():
+		log.Info("embedded database mode: FerretDB inside this process under the data directory; set HOCTAP_MONGODB_URI to use a MongoDB server", "data_dir", cfg.DataDir, "s3_endpoint", cfg.S3Endpoint)
+	case cfg.S3Endpoint == "":
+		log.Info("MongoDB server mode with media stored on disk under the data directory; set HOCTAP_S3_ENDPOINT to use MinIO", "data_dir", cfg.DataDir)
+	default:
+		log.Info("production mode: MongoDB server and MinIO", "s3_endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket)
+	}
+}
+
+// loadOrCreateSecret returns the key kept at path, making a random one on first use.
+func loadOrCreateSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if key := strings.TrimSpace(string(b)); len(key) >= 32 {
+			return key, nil
+		}
+		return "", fmt.Errorf("setting HOCTAP_SECRET_KEY: %s holds fewer than 32 characters", path)
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("setting HOCTAP_SECRET_KEY: %w", err)
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	key := hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("setting HOCTAP_SECRET_KEY: %w", err)
+	}
+	return key, nil
+}

@@ -1,0 +1,78 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"hoctap/accounts"
+	"hoctap/internal/clock"
+	"hoctap/internal/database"
+)
+
+// Services are the domain services the HTTP edge calls. buildServices makes them for Run
+// and for tests alike.
+type Services struct {
+	DB       *database.DB
+	Accounts *accounts.Service
+}
+
+// Server is the HTTP edge: the Fiber app and what its handlers need.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	now     clock.Clock
+	metrics *metrics
+	checks  []check
+	app     *fiber.App
+
+	accounts *accounts.Service
+}
+
+// New builds the Fiber app with its middleware and every route.
+func New(cfg Config, log *slog.Logger, now clock.Clock, svc Services) *Server {
+	s := &Server{
+		cfg: cfg, log: log, now: now, metrics: newMetrics(),
+		accounts: svc.Accounts,
+		checks:   []check{{name: "database", ping: svc.DB.Ping}},
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:                 "hoctap",
+		ErrorHandler:            errorHandler(log, nil),
+		BodyLimit:               cfg.MaxBodyMB << 20,
+		ReadBufferSize:          16 << 10, // request line and headers; larger answers 431
+		ReadTimeout:             60 * time.Second,
+		WriteTimeout:            60 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		DisableStartupMessage:   true,
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg),
+	})
+	s.app.Use(recoverer(log), requestid.New(), accessLog(log), s.metrics.middleware, securityHeaders(s.secureCookies()))
+	s.routes()
+	return s
+}
+
+func proxyHeader(cfg Config) string {
+	if len(cfg.TrustedProxies) > 0 {
+		return fiber.HeaderXForwardedFor
+	}
+	return ""
+}
+
+// App returns the Fiber app, for tests and for Run.
+func (s *Server) App() *fiber.App { return s.app }
+
+// routes registers every route. Each area adds its routes in its own file through one
+// method called here; see doc.go.
+func (s *Server) routes() {
+	s.app.Get("/healthz", s.healthz)
+	s.app.Get("/readyz", s.readyz)
+	s.app.Get("/metrics", s.metricsHandler())
+
+	api := s.app.Group("/api/v1", s.authenticate)
+	s.routeAccounts(api)
+}
