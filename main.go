@@ -9,10 +9,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // pages show Asia/Ho_Chi_Minh even in a minimal container
 
 	"hoctap/server"
@@ -25,8 +27,13 @@ func main() {
 func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if len(args) > 0 && args[0] == "serve" {
-		args = args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+			args = args[1:]
+		case "healthcheck":
+			return healthcheck(os.Getenv("HOCTAP_ADDR"))
+		}
 	}
 	cfg, err := server.LoadConfig(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -39,6 +46,27 @@ func run(args []string) int {
 	log := server.NewLogger(os.Stdout, cfg.LogLevel)
 	if err := server.Run(ctx, cfg, log); err != nil {
 		log.Error("hoctap stopped", "err", err.Error())
+		return 1
+	}
+	return 0
+}
+
+// healthcheck asks the local server's /healthz, for container health checks in images
+// that have no curl. It exits 0 when the server answers 200.
+func healthcheck(addr string) int {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		port = "8080"
+	}
+	client := http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://127.0.0.1:" + port + "/healthz")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hoctap healthcheck:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "hoctap healthcheck: status", resp.StatusCode)
 		return 1
 	}
 	return 0

@@ -25,12 +25,15 @@ type Config struct {
 	MongoURI      string
 	MongoDatabase string
 
-	S3Endpoint  string
-	S3AccessKey string
-	S3SecretKey string
-	S3Bucket    string
-	S3UseTLS    bool
-	S3Region    string
+	S3Endpoint string
+	// S3PublicEndpoint is the host:port browsers reach MinIO at, when it differs from
+	// S3Endpoint (inside docker-compose, minio:9000 is not reachable from outside).
+	S3PublicEndpoint string
+	S3AccessKey      string
+	S3SecretKey      string
+	S3Bucket         string
+	S3UseTLS         bool
+	S3Region         string
 
 	// SecretKey signs the disk store's download and upload URLs; when empty one is made
 	// on first start and kept in the data directory, so URLs survive a restart.
@@ -84,6 +87,7 @@ func settings() []setting {
 		{"HOCTAP_MONGODB_URI", "mongodb-uri", "", "MongoDB connection string; empty runs FerretDB embedded under the data directory", true, str(func(c *Config) *string { return &c.MongoURI })},
 		{"HOCTAP_MONGODB_DATABASE", "mongodb-database", "hoctap", "database name", false, str(func(c *Config) *string { return &c.MongoDatabase })},
 		{"HOCTAP_S3_ENDPOINT", "s3-endpoint", "", "MinIO/S3 host:port; empty stores media on disk under the data directory", false, str(func(c *Config) *string { return &c.S3Endpoint })},
+		{"HOCTAP_S3_PUBLIC_ENDPOINT", "s3-public-endpoint", "", "MinIO/S3 host:port that browsers reach for presigned upload and download URLs; empty means HOCTAP_S3_ENDPOINT", false, str(func(c *Config) *string { return &c.S3PublicEndpoint })},
 		{"HOCTAP_S3_ACCESS_KEY", "s3-access-key", "", "MinIO/S3 access key", true, str(func(c *Config) *string { return &c.S3AccessKey })},
 		{"HOCTAP_S3_SECRET_KEY", "s3-secret-key", "", "MinIO/S3 secret key", true, str(func(c *Config) *string { return &c.S3SecretKey })},
 		{"HOCTAP_S3_BUCKET", "s3-bucket", "hoctap", "bucket for lectures and other media (created when missing)", false, str(func(c *Config) *string { return &c.S3Bucket })},
