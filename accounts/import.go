@@ -263,7 +263,11 @@ func normalizeHeader(h string) string {
 func csvError(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		msg := fmt.Sprintf("line %d: the file is not valid CSV (%v)", pe.Line, pe.Err)
+		msg := fmt.Sprintf("line %d: the file is not valid CSV (%v)", pe.StartLine, pe.Err)
+		if pe.Line != pe.StartLine {
+			msg = fmt.Sprintf("line %d: the file is not valid CSV (%v, found on line %d; is a quote not closed?)",
+				pe.StartLine, pe.Err, pe.Line)
+		}
 		return errs.Invalid(msg, map[string]string{"file": msg})
 	}
 	return errs.Invalid("the file is not valid CSV: "+err.Error(), map[string]string{"file": err.Error()})
