@@ -399,13 +399,16 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// AbortMultipartUpload removes the upload and its parts (see Store); errs.ErrNotFound when
-// there is no such upload.
+// AbortMultipartUpload removes the upload and its parts (see Store); an unknown upload is
+// not an error.
 func (s *DiskStore) AbortMultipartUpload(ctx context.Context, key, uploadID string) error {
 	if err := ValidateKey(key); err != nil {
 		return err
 	}
 	_, dir, err := s.loadUpload(key, uploadID)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -428,6 +431,9 @@ func (s *DiskStore) Put(ctx context.Context, key string, r io.Reader, size int64
 		return ObjectInfo{}, errs.Field("size", "must be between 0 and 5 GiB")
 	}
 	tmp, etag, n, err := s.receive(ctxReader{ctx, r}, size)
+	if errors.Is(err, errs.ErrTooLarge) {
+		return ObjectInfo{}, errs.Field("size", fmt.Sprintf("the body is longer than %d bytes", size))
+	}
 	if err != nil {
 		return ObjectInfo{}, err
 	}

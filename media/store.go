@@ -109,7 +109,8 @@ type Store interface {
 	// CompleteMultipartUpload joins the given parts, in ascending part order, into the object.
 	// Every part but the last must be at least MinPartSize.
 	CompleteMultipartUpload(ctx context.Context, key, uploadID string, parts []Part) (ObjectInfo, error)
-	// AbortMultipartUpload discards an upload and its parts.
+	// AbortMultipartUpload discards an upload and its parts. Aborting an upload that does not
+	// exist (any more) is not an error, so a retried abort succeeds.
 	AbortMultipartUpload(ctx context.Context, key, uploadID string) error
 	// Put stores an object the application itself produces (a generated certificate, a
 	// restore from backup), streaming from r; size is the exact length of r.
@@ -119,7 +120,10 @@ type Store interface {
 	// ReadRange reads length bytes from offset (length < 0 reads to the end); a range past the
 	// end is cut short. The caller closes the reader.
 	ReadRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
-	// PresignGet returns a GET request for the object; it honours Range and If-Range.
+	// PresignGet returns a GET request for the object; it honours Range (206). The URL is
+	// for GET only (S3 signs the method; a HEAD with it is refused).
+	// If-Range is honoured by the disk store but ignored by MinIO, so clients must not rely
+	// on it; keys are written once, which makes it moot.
 	PresignGet(ctx context.Context, key string, opts GetOptions) (PresignedRequest, error)
 	// Delete removes the object; deleting a missing object is not an error.
 	Delete(ctx context.Context, key string) error
@@ -238,7 +242,7 @@ func unquoteETag(s string) string {
 
 // ContentDisposition builds a Content-Disposition header value for filename: an ASCII
 // fallback in filename="…" (non-ASCII, quotes and backslashes replaced by "_") and the exact
-// name in filename*=UTF-8”… (RFC 6266), so Vietnamese names survive in every browser.
+// name percent-encoded in filename* (RFC 6266, RFC 5987), so Vietnamese names survive in every browser.
 func ContentDisposition(filename string, inline bool) string {
 	kind := "attachment"
 	if inline {
