@@ -36,7 +36,7 @@ func documentedRoutes(t *testing.T) []string {
 	}
 	var doc struct {
 		OpenAPI string                               `yaml:"openapi"`
-		Paths   map[string]map[string]map[string]any `yaml:"paths"`
+		Paths   map[string]map[string]any `yaml:"paths"`
 	}
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		t.Fatalf("docs/openapi.yaml: %v", err)

@@ -172,3 +172,5 @@ func (ts *testServer) count(t *testing.T, collection string) int64 {
 	}
 	return n
 }
+
+func jsonUnmarshal(raw []byte, out any) error { return json.Unmarshal(raw, out) }
