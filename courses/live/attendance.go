@@ -1,0 +1,316 @@
+package live
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"hoctap/internal/errs"
+)
+
+// attendanceDoc is one connection's stay in a room: joined when the room accepted it,
+// left when it closed (unset while it is open, or if the process died first).
+type attendanceDoc struct {
+	ID        string     `bson:"_id"` // the connection id
+	SessionID string     `bson:"session_id"`
+	UserID    string     `bson:"user_id"`
+	FullName  string     `bson:"full_name"`
+	Role      string     `bson:"role"`
+	JoinedAt  time.Time  `bson:"joined_at"`
+	LeftAt    *time.Time `bson:"left_at,omitempty"`
+}
+
+// Interval is a span of presence. An open interval (End zero) lasts until the report's
+// cut-off time.
+type Interval struct {
+	Start, End time.Time
+}
+
+// PresentDuration returns how long at least one interval was open, up to cutoff: time on
+// two devices at once counts once. Intervals may be unsorted and overlapping; an open one
+// (End zero) ends at cutoff; parts after cutoff and empty or inverted intervals count
+// nothing.
+func PresentDuration(intervals []Interval, cutoff time.Time) time.Duration {
+	iv := make([]Interval, 0, len(intervals))
+	for _, in := range intervals {
+		if in.End.IsZero() || in.End.After(cutoff) {
+			in.End = cutoff
+		}
+		if in.End.After(in.Start) {
+			iv = append(iv, in)
+		}
+	}
+	slices.SortFunc(iv, func(a, b Interval) int { return a.Start.Compare(b.Start) })
+	var total time.Duration
+	var cur Interval
+	for i, in := range iv {
+		switch {
+		case i == 0:
+			cur = in
+		case !in.Start.After(cur.End):
+			if in.End.After(cur.End) {
+				cur.End = in.End
+			}
+		default:
+			total += cur.End.Sub(cur.Start)
+			cur = in
+		}
+	}
+	if len(iv) > 0 {
+		total += cur.End.Sub(cur.Start)
+	}
+	return total
+}
+
+// AttendanceRow is one learner's attendance of a session.
+type AttendanceRow struct {
+	UserID   string    `json:"user_id"`
+	FullName string    `json:"full_name"`
+	JoinedAt time.Time `json:"joined_at"` // first join
+	// LeftAt is the last leave; nil while the learner is still connected.
+	LeftAt         *time.Time `json:"left_at"`
+	MinutesPresent float64    `json:"minutes_present"` // union of connections, one decimal
+	Connections    int        `json:"connections"`
+}
+
+// BuildAttendance turns connection records into one row per learner (trainers are left
+// out), sorted by full name then id. Connections still open count until cutoff (the
+// session's end, or now while it runs); a learner with an open connection has no LeftAt.
+func buildAttendance(docs []attendanceDoc, cutoff time.Time) []AttendanceRow {
+	type acc struct {
+		row  AttendanceRow
+		ivs  []Interval
+		open bool
+	}
+	by := map[string]*acc{}
+	for _, d := range docs {
+		if d.Role != RoleLearner {
+			continue
+		}
+		a := by[d.UserID]
+		if a == nil {
+			a = &acc{row: AttendanceRow{UserID: d.UserID, FullName: d.FullName, JoinedAt: d.JoinedAt.UTC()}}
+			by[d.UserID] = a
+		}
+		a.row.Connections++
+		if d.JoinedAt.Before(a.row.JoinedAt) {
+			a.row.JoinedAt = d.JoinedAt.UTC()
+		}
+		iv := Interval{Start: d.JoinedAt}
+		if d.LeftAt == nil {
+			a.open = true
+		} else {
+			iv.End = d.LeftAt.UTC()
+			if a.row.LeftAt == nil || iv.End.After(*a.row.LeftAt) {
+				t := iv.End
+				a.row.LeftAt = &t
+			}
+		}
+		a.ivs = append(a.ivs, iv)
+	}
+	rows := make([]AttendanceRow, 0, len(by))
+	for _, a := range by {
+		if a.open {
+			a.row.LeftAt = nil
+		}
+		a.row.MinutesPresent = math.Round(PresentDuration(a.ivs, cutoff).Minutes()*10) / 10
+		rows = append(rows, a.row)
+	}
+	slices.SortFunc(rows, func(x, y AttendanceRow) int {
+		if c := strings.Compare(x.FullName, y.FullName); c != 0 {
+			return c
+		}
+		return strings.Compare(x.UserID, y.UserID)
+	})
+	return rows
+}
+
+// Attendance returns the per-learner attendance of a session to a trainer of its class,
+// an admin or a unit admin; others get errs.ErrForbidden, an unknown session
+// errs.ErrNotFound. Connections the hub has not written yet (it writes every second) are
+// not in it.
+func (s *Service) Attendance(ctx context.Context, a Actor, sessionID string) ([]AttendanceRow, error) {
+	sess, err := s.findSession(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if !a.UnitAdmin {
+		role, err := s.classRole(ctx, a, sess.ClassID)
+		if err != nil {
+			return nil, err
+		}
+		if role != RoleTrainer {
+			return nil, fmt.Errorf("live: only trainers see attendance: %w", errs.ErrForbidden)
+		}
+	}
+	cur, err := s.attendance.Find(ctx, bson.D{{Key: "session_id", Value: sessionID}})
+	if err != nil {
+		return nil, fmt.Errorf("live: read attendance: %w", err)
+	}
+	var docs []attendanceDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("live: read attendance: %w", err)
+	}
+	cutoff := s.now().UTC()
+	if sess.EndedAt != nil && sess.EndedAt.Before(cutoff) {
+		cutoff = sess.EndedAt.UTC()
+	}
+	return buildAttendance(docs, cutoff), nil
+}
+
+// WriteAttendanceCSV writes rows as CSV with a header line: user_id, full_name, joined_at,
+// left_at (RFC 3339 UTC; empty while connected), minutes_present, connections. Cells that
+// a spreadsheet would run as a formula are prefixed with a quote.
+func WriteAttendanceCSV(w io.Writer, rows []AttendanceRow) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"user_id", "full_name", "joined_at", "left_at", "minutes_present", "connections"})
+	for _, r := range rows {
+		left := ""
+		if r.LeftAt != nil {
+			left = r.LeftAt.UTC().Format(time.RFC3339)
+		}
+		_ = cw.Write([]string{csvSafe(r.UserID), csvSafe(r.FullName), r.JoinedAt.UTC().Format(time.RFC3339), left,
+			strconv.FormatFloat(r.MinutesPresent, 'f', 1, 64), strconv.Itoa(r.Connections)})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("live: write attendance CSV: %w", err)
+	}
+	return nil
+}
+
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// attendanceRecorder batches joins and leaves and writes them once a second in one
+// bulkWrite; Close writes what is left, so a clean shutdown loses no leave.
+type attendanceRecorder struct {
+	coll *mongo.Collection
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	joins   map[string]*attendanceDoc // not yet written
+	leaves  map[string]time.Time      // of connections whose join was written
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+func newAttendanceRecorder(coll *mongo.Collection, log *slog.Logger, every time.Duration) *attendanceRecorder {
+	r := &attendanceRecorder{coll: coll, log: log, joins: map[string]*attendanceDoc{}, leaves: map[string]time.Time{},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go r.loop(every)
+	return r
+}
+
+func (r *attendanceRecorder) join(d attendanceDoc) {
+	r.mu.Lock()
+	r.joins[d.ID] = &d
+	r.mu.Unlock()
+}
+
+func (r *attendanceRecorder) leave(id string, at time.Time) {
+	r.mu.Lock()
+	if d, ok := r.joins[id]; ok {
+		d.LeftAt = &at
+	} else {
+		r.leaves[id] = at
+	}
+	r.mu.Unlock()
+}
+
+// flushNow asks for a write soon (tests and shutdown use it).
+func (r *attendanceRecorder) flushNow() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (r *attendanceRecorder) loop(every time.Duration) {
+	defer close(r.stopped)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-r.kick:
+		case <-r.stop:
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if err := r.flush(ctx); err != nil {
+				r.log.Error("live: attendance not written at shutdown", "err", err)
+			}
+			cancel()
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := r.flush(ctx); err != nil {
+			r.log.Warn("live: attendance write failed, will retry", "err", err)
+		}
+		cancel()
+	}
+}
+
+// flush writes the pending joins (inserted, with their leave when it is already known)
+// and leaves (set on the written join). On failure the records are put back for the next
+// attempt; inserts are idempotent by connection id.
+func (r *attendanceRecorder) flush(ctx context.Context) error {
+	r.mu.Lock()
+	joins, leaves := r.joins, r.leaves
+	r.joins, r.leaves = map[string]*attendanceDoc{}, map[string]time.Time{}
+	r.mu.Unlock()
+	if len(joins) == 0 && len(leaves) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, 0, len(joins)+len(leaves))
+	for _, d := range joins {
+		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).SetReplacement(d).SetUpsert(true))
+	}
+	for id, at := range leaves {
+		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "left_at", Value: at}}}}))
+	}
+	if _, err := r.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true)); err != nil {
+		r.mu.Lock()
+		for id, d := range joins {
+			if newer, ok := r.joins[id]; ok && newer.LeftAt != nil {
+				d.LeftAt = newer.LeftAt
+			}
+			r.joins[id] = d
+		}
+		for id, at := range leaves {
+			if _, ok := r.leaves[id]; !ok {
+				r.leaves[id] = at
+			}
+		}
+		r.mu.Unlock()
+		return fmt.Errorf("live: write attendance: %w", err)
+	}
+	return nil
+}
+
+// close writes what is pending and stops the recorder.
+func (r *attendanceRecorder) close() {
+	select {
+	case <-r.stop:
+	default:
+		close(r.stop)
+	}
+	<-r.stopped
+}
