@@ -11,9 +11,9 @@ import (
 
 // Bus message kinds.
 const (
-	BusEvent    = "event"    // a stored event (Event set)
-	BusVote     = "vote"     // a poll vote (Vote set); votes are not events
-	BusPresence = "presence" // how many people one process has in the room (Count)
+	BusKindEvent    = "event"    // a stored event (Event set)
+	BusKindVote     = "vote"     // a poll vote (Vote set); votes are not events
+	BusKindPresence = "presence" // how many people one process has in the room (Count)
 )
 
 // BusMessage is what rooms for one session on different processes tell each other. Node

@@ -423,6 +423,11 @@ func (c *Client) allow() bool {
 // It reports whether the frame was queued.
 func (c *Client) send(frame []byte) bool {
 	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
 	case c.queue <- frame:
 		return true
 	default:

@@ -24,6 +24,7 @@ type question struct {
 }
 
 type poll struct {
+	opener  UserRef
 	choices []string
 	open    bool
 	closing bool           // a poll.closed is on its way to the store
@@ -63,7 +64,7 @@ func (s *roomState) apply(ev *Event) {
 			q.answered = true
 		}
 	case TypePollOpened:
-		s.polls[ev.PollID] = &poll{choices: ev.Choices, open: true, votes: map[string]int{}, counts: make([]int, len(ev.Choices))}
+		s.polls[ev.PollID] = &poll{opener: ev.User, choices: ev.Choices, open: true, votes: map[string]int{}, counts: make([]int, len(ev.Choices))}
 	case TypePollResults:
 		if p := s.polls[ev.PollID]; p != nil {
 			p.counts = ev.Counts
