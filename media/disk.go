@@ -103,6 +103,9 @@ func NewDiskStore(cfg DiskConfig) (*DiskStore, error) {
 	return s, nil
 }
 
+// Root returns the absolute directory the store keeps its files in.
+func (s *DiskStore) Root() string { return s.root }
+
 // objectMeta is what the sidecar file of an object holds.
 type objectMeta struct {
 	ContentType string `json:"content_type"`

@@ -1,7 +1,6 @@
 package media_test
 
 import (
-	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -30,9 +29,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if minioSrv.Stop != nil {
 		minioSrv.Stop()
-	}
-	if code != 0 {
-		fmt.Fprintln(os.Stderr, "media tests failed")
 	}
 	os.Exit(code)
 }

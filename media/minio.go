@@ -59,8 +59,8 @@ var _ Store = (*MinioStore)(nil)
 // MinIO is down (Ping tells readiness); call EnsureBucket at start-up. It returns an error
 // wrapping errs.ErrInvalid for a bad configuration.
 func NewMinioStore(cfg MinioConfig) (*MinioStore, error) {
-	if cfg.Endpoint == "" {
-		return nil, errs.Field("endpoint", "is required")
+	if cfg.Endpoint == "" || strings.ContainsAny(cfg.Endpoint, "/?#") {
+		return nil, errs.Field("endpoint", "must be host:port without scheme or path")
 	}
 	if err := s3utils.CheckValidBucketNameStrict(cfg.Bucket); err != nil {
 		return nil, errs.Field("bucket", err.Error())
@@ -281,15 +281,19 @@ func (s *MinioStore) AbortMultipartUpload(ctx context.Context, key, uploadID str
 	return err
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it and notes the end of its reader.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	eof bool
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err == io.EOF {
+		c.eof = true
+	}
 	return n, err
 }
 
@@ -307,10 +311,8 @@ func (s *MinioStore) Put(ctx context.Context, key string, r io.Reader, size int6
 	}
 	cr := &countingReader{r: r}
 	_, err := s.client.PutObject(ctx, s.bucket, key, io.LimitReader(cr, size), size, minio.PutObjectOptions{ContentType: contentType})
-	if cr.n < size {
-		if err == nil {
-			_ = s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{})
-		}
+	if cr.eof && cr.n < size {
+		// The reader ended early; S3 refuses a short body, so nothing was stored.
 		return ObjectInfo{}, errs.Field("size", fmt.Sprintf("the body has %d bytes, not %d", cr.n, size))
 	}
 	if err != nil {
