@@ -1,0 +1,129 @@
+package reports
+
+import (
+	"context"
+	"time"
+
+	"hoctap/accounts"
+)
+
+// Directory is what reports needs from accounts. *accounts.Service satisfies it.
+type Directory interface {
+	// FindUnitByID returns a unit; an error wrapping errs.ErrNotFound when unknown.
+	FindUnitByID(ctx context.Context, id string) (accounts.Unit, error)
+	// AllUnits returns every unit, parents before children.
+	AllUnits(ctx context.Context) ([]accounts.Unit, error)
+	// FindUnitsByIDs returns the units among ids that exist.
+	FindUnitsByIDs(ctx context.Context, unitIDs []string) ([]accounts.Unit, error)
+	// ListUsersInUnits returns the active users whose unit is one of unitIDs.
+	ListUsersInUnits(ctx context.Context, unitIDs []string) ([]accounts.User, error)
+	// FindUsersByIDs returns the users (active or not) among ids that exist.
+	FindUsersByIDs(ctx context.Context, userIDs []string) ([]accounts.User, error)
+}
+
+// CourseInfo is a course as reports shows it.
+type CourseInfo struct {
+	ID            string
+	Code          string
+	Title         string
+	Category      string // the category slug
+	CategoryLabel string // its Vietnamese label
+}
+
+// ClassInfo is a class as reports shows it.
+type ClassInfo struct {
+	ID         string
+	CourseID   string
+	Name       string
+	StartsAt   time.Time
+	EndsAt     time.Time
+	TrainerIDs []string
+}
+
+// EnrolmentRecord is one learner in one class with the progress summary courses keeps.
+// UnitID and Position are the learner's at enrolment time; reports uses the learner's
+// current unit from the Directory instead wherever a unit is shown or counted.
+type EnrolmentRecord struct {
+	ClassID     string
+	CourseID    string
+	ClassStarts time.Time
+	UserID      string
+	FullName    string
+	Username    string
+	UnitID      string
+	Position    string
+	EnrolledAt  time.Time
+	Percent     int
+	Completed   bool
+	CompletedAt *time.Time
+}
+
+// Learning is what reports needs from courses: courses, classes and enrolments with their
+// progress summary. The server adapts *courses.Service to it.
+type Learning interface {
+	// FindCourse returns a course; an error wrapping errs.ErrNotFound when unknown.
+	FindCourse(ctx context.Context, courseID string) (CourseInfo, error)
+	// FindClass returns a class; an error wrapping errs.ErrNotFound when unknown.
+	FindClass(ctx context.Context, classID string) (ClassInfo, error)
+	// CourseEnrolments returns every enrolment in every class of the course.
+	CourseEnrolments(ctx context.Context, courseID string) ([]EnrolmentRecord, error)
+	// ClassEnrolments returns every enrolment of the class.
+	ClassEnrolments(ctx context.Context, classID string) ([]EnrolmentRecord, error)
+	// FindEnrolment returns one learner's enrolment in a class; an error wrapping
+	// errs.ErrNotFound when the learner is not enrolled.
+	FindEnrolment(ctx context.Context, classID, userID string) (EnrolmentRecord, error)
+}
+
+// QuizInfo is one quiz of a course.
+type QuizInfo struct {
+	ID       string
+	Title    string
+	Required bool
+}
+
+// QuizResult is a learner's best result in one quiz.
+type QuizResult struct {
+	QuizID      string
+	UserID      string
+	BestPercent float64 // 0..100
+	Passed      bool
+	PassedAt    *time.Time
+	Attempts    int
+}
+
+// CourseQuizResults is the quizzes of a course and every learner's best result in them.
+type CourseQuizResults struct {
+	Quizzes []QuizInfo
+	Results []QuizResult
+}
+
+// Quizzes is what reports needs from assessment. A nil Quizzes means no course has quizzes.
+type Quizzes interface {
+	CourseQuizResults(ctx context.Context, courseID string) (CourseQuizResults, error)
+}
+
+// SessionAttendance is one live session of a class and who attended it.
+type SessionAttendance struct {
+	SessionID string
+	Title     string
+	StartsAt  time.Time
+	Learners  []LearnerAttendance
+}
+
+// LearnerAttendance is one learner's presence in one live session.
+type LearnerAttendance struct {
+	UserID   string
+	JoinedAt *time.Time
+	LeftAt   *time.Time
+	Minutes  int
+}
+
+// Attendance is what reports needs from courses/live. A nil Attendance means no live
+// sessions are recorded.
+type Attendance interface {
+	// ClassAttendance returns the live sessions of a class with their attendance.
+	ClassAttendance(ctx context.Context, classID string) ([]SessionAttendance, error)
+	// CourseAttendanceMinutes returns, per user, the minutes present in live sessions of
+	// every class of the course.
+	CourseAttendanceMinutes(ctx context.Context, courseID string) (map[string]int, error)
+}
