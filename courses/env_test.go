@@ -11,6 +11,7 @@ import (
 
 	"hoctap/accounts"
 	"hoctap/internal/clock"
+	"hoctap/internal/database"
 	"hoctap/internal/dbtest"
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
@@ -103,6 +104,7 @@ func (g *gate) pass(courseID, userID string) {
 type env struct {
 	t   testing.TB
 	ctx context.Context
+	db  *database.DB
 	svc *Service
 	clk *clock.Fixed
 	dir *memDirectory
@@ -115,7 +117,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	db := dbtest.New(t)
-	e := &env{t: t, ctx: context.Background(), clk: clock.NewFixed(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)), dir: newMemDirectory()}
+	e := &env{t: t, db: db, ctx: context.Background(), clk: clock.NewFixed(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)), dir: newMemDirectory()}
 	for _, u := range [][2]string{{"prov", ""}, {"dept1", "prov"}, {"commune1", "dept1"}, {"dept2", "prov"}} {
 		e.dir.addUnit(u[0], u[1])
 	}

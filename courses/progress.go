@@ -26,25 +26,27 @@ const (
 
 // progressDoc is a learner's progress in one lesson as stored in the progress collection.
 type progressDoc struct {
-	ID          string       `bson:"_id"` // user_id:lesson_id
-	UserID      string       `bson:"user_id"`
-	LessonID    string       `bson:"lesson_id"`
-	CourseID    string       `bson:"course_id"`
-	Kind        Kind         `bson:"kind"`
-	Watched     [][2]float64 `bson:"watched"`
-	Pages       []int        `bson:"pages"`
-	PositionS   float64      `bson:"position_s"`
-	Opened      bool         `bson:"opened"`
-	Percent     int          `bson:"percent"`
-	Completed   bool         `bson:"completed"`
-	CompletedAt *time.Time   `bson:"completed_at,omitempty"`
-	FirstSeenAt time.Time    `bson:"first_seen_at"`
-	LastAt      time.Time    `bson:"last_at"`
+	ID       string `bson:"_id"` // user_id:lesson_id
+	UserID   string `bson:"user_id"`
+	LessonID string `bson:"lesson_id"`
+	CourseID string `bson:"course_id"`
+	Kind     Kind   `bson:"kind"`
+	// Watched holds the watched ranges flattened, [from0, to0, from1, to1, …]: FerretDB
+	// does not store nested arrays.
+	Watched     []float64  `bson:"watched"`
+	Pages       []int      `bson:"pages"`
+	PositionS   float64    `bson:"position_s"`
+	Opened      bool       `bson:"opened"`
+	Percent     int        `bson:"percent"`
+	Completed   bool       `bson:"completed"`
+	CompletedAt *time.Time `bson:"completed_at,omitempty"`
+	FirstSeenAt time.Time  `bson:"first_seen_at"`
+	LastAt      time.Time  `bson:"last_at"`
 }
 
 func (d *progressDoc) state() LessonState {
 	return LessonState{
-		Watched: d.Watched, Pages: d.Pages, PositionS: d.PositionS, Opened: d.Opened,
+		Watched: unflatten(d.Watched), Pages: d.Pages, PositionS: d.PositionS, Opened: d.Opened,
 		FirstSeenAt: d.FirstSeenAt, LastAt: d.LastAt, Completed: d.Completed, CompletedAt: d.CompletedAt,
 	}
 }
@@ -213,7 +215,7 @@ func (e *progEntry) writeModel() (mongo.WriteModel, uint64) {
 	st := e.st
 	set := bson.M{
 		"user_id": e.userID, "lesson_id": e.lessonID, "course_id": e.courseID, "kind": e.lesson.Kind,
-		"watched": nonNil(st.Watched), "pages": nonNil(st.Pages), "position_s": st.PositionS, "opened": st.Opened,
+		"watched": flatten(st.Watched), "pages": nonNil(st.Pages), "position_s": st.PositionS, "opened": st.Opened,
 		"percent": LessonPercent(e.lesson, st), "last_at": st.LastAt,
 	}
 	upd := bson.M{"$set": set, "$max": bson.M{"completed": st.Completed}, "$min": bson.M{"first_seen_at": st.FirstSeenAt}}
@@ -221,6 +223,22 @@ func (e *progEntry) writeModel() (mongo.WriteModel, uint64) {
 		upd["$min"].(bson.M)["completed_at"] = *st.CompletedAt
 	}
 	return mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": progressID(e.userID, e.lessonID)}).SetUpdate(upd).SetUpsert(true), e.version
+}
+
+func flatten(ranges [][2]float64) []float64 {
+	out := make([]float64, 0, 2*len(ranges))
+	for _, r := range ranges {
+		out = append(out, r[0], r[1])
+	}
+	return out
+}
+
+func unflatten(flat []float64) [][2]float64 {
+	out := make([][2]float64, 0, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		out = append(out, [2]float64{flat[i], flat[i+1]})
+	}
+	return out
 }
 
 func nonNil[T any](s []T) []T {
@@ -352,8 +370,8 @@ func (s *Service) lessonFor(ctx context.Context, userID, lessonID string) (Lesso
 		if mi, _ := findLesson(&c, lessonID); mi >= 0 {
 			return Lesson{}, "", errs.Field("lesson_id", "the lesson is not part of your class's revision of the course")
 		}
-		if c.Revision > 0 {
-			re, err := s.revision(ctx, c.ID, c.Revision)
+		for rev := c.Revision; rev > 0; rev-- {
+			re, err := s.revision(ctx, c.ID, rev)
 			if err != nil {
 				return Lesson{}, "", err
 			}
