@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"log/slog"
 	"net/url"
 	"os"
 	"path"
@@ -34,15 +35,19 @@ const MountPath = "/media-store/"
 type DiskConfig struct {
 	// Root is the directory that holds everything; it is created when missing.
 	Root string
-	// PublicBaseURL is the scheme and host (and optional path prefix) under which browsers
-	// reach the server that mounts Handler, e.g. "https://hoctap.example.vn". URLs are
-	// PublicBaseURL + "/media-store/" + key + "?…".
+	// PublicBaseURL is the scheme and host under which browsers reach the server that mounts
+	// Handler, e.g. "https://hoctap.example.vn". URLs are PublicBaseURL + "/media-store/" +
+	// key + "?…". A path prefix is allowed only when a proxy strips it before the handler,
+	// which expects paths that start with MountPath.
 	PublicBaseURL string
 	// Secret signs the URLs; at least 32 bytes. Keep it stable across restarts, or URLs
 	// issued before a restart stop working (they are short-lived anyway).
 	Secret []byte
 	// Clock tells the time for expiries; nil means clock.System.
 	Clock clock.Clock
+	// Logger records the internal errors Handler answers 500 to (their text never reaches the
+	// client); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // DiskStore is a Store on the local file system. It signs its own URLs with HMAC-SHA256 and
@@ -62,6 +67,7 @@ type DiskStore struct {
 	base    string
 	secret  []byte
 	now     clock.Clock
+	log     *slog.Logger
 }
 
 var _ Store = (*DiskStore)(nil)
@@ -91,9 +97,13 @@ func NewDiskStore(cfg DiskConfig) (*DiskStore, error) {
 		base:    strings.TrimRight(cfg.PublicBaseURL, "/"),
 		secret:  slices.Clone(cfg.Secret),
 		now:     cfg.Clock,
+		log:     cfg.Logger,
 	}
 	if s.now == nil {
 		s.now = clock.System
+	}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
 	for _, d := range []string{s.objects, s.tmp, s.uploads} {
 		if err := os.MkdirAll(d, 0o750); err != nil {

@@ -86,7 +86,7 @@ func (s *DiskStore) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			etag, err = s.receivePart(r, p)
 		}
 		if err != nil {
-			writeError(w, err)
+			s.writeError(w, r, err)
 			return
 		}
 		h.Set("ETag", `"`+etag+`"`)
@@ -101,8 +101,9 @@ func methodNotAllowed(w http.ResponseWriter, allow string) {
 	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 }
 
-// writeError answers with the status of a store error, without leaking internal detail.
-func writeError(w http.ResponseWriter, err error) {
+// writeError answers with the status of a store error, without leaking internal detail;
+// internal errors are logged.
+func (s *DiskStore) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, errs.ErrNotFound):
 		http.Error(w, "not found", http.StatusNotFound)
@@ -113,6 +114,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, errs.ErrInvalid):
 		http.Error(w, err.Error(), http.StatusBadRequest)
 	default:
+		s.log.Error("media store request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
 }
@@ -154,7 +156,7 @@ func (s *DiskStore) serveGet(w http.ResponseWriter, r *http.Request, p signedPar
 		return
 	}
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	defer f.Close()
@@ -165,7 +167,7 @@ func (s *DiskStore) serveGet(w http.ResponseWriter, r *http.Request, p signedPar
 	}
 	m, err := s.readMeta(p.key, fi.Size())
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	h := w.Header()

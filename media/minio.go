@@ -43,8 +43,8 @@ type MinioConfig struct {
 // presigned URLs; the application never carries the bytes.
 //
 // Unlike the disk store it cannot cap the size of a presigned PUT (S3 has no such term for
-// PUT): callers Stat after an upload and delete what is too large. List results carry no
-// ContentType unless the server is MinIO (S3 listings have none); Stat has it.
+// PUT): callers Stat after an upload and delete what is too large. List results carry the
+// ContentType through MinIO's listing extension; another S3 service may leave it empty.
 type MinioStore struct {
 	client  *minio.Client
 	core    minio.Core

@@ -12,6 +12,7 @@ package miniotest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -27,6 +28,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // Server is a running MinIO server on 127.0.0.1.
@@ -224,17 +228,30 @@ func start(bin string) (Server, error) {
 		})
 	}
 
-	if err := waitHealthy(endpoint, exited); err != nil {
+	if err := waitHealthy(endpoint, access, secret, exited); err != nil {
 		stop()
 		return Server{}, fmt.Errorf("%w\nminio output:\n%s", err, out.String())
 	}
 	return Server{Endpoint: endpoint, AccessKey: access, SecretKey: secret, Stop: stop, buckets: new(atomic.Int64)}, nil
 }
 
-// waitHealthy polls the liveness and readiness endpoints until both answer 200.
-func waitHealthy(endpoint string, exited <-chan struct{}) error {
+// waitHealthy polls the liveness and readiness endpoints until both answer 200, then an
+// authenticated S3 request until it succeeds: MinIO reports ready a moment before it stops
+// answering "Server not initialized yet" to S3 calls.
+func waitHealthy(endpoint, access, secret string, exited <-chan struct{}) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(60 * time.Second)
+	wait := func() error {
+		select {
+		case <-exited:
+			return errors.New("the MinIO server exited before it was healthy")
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the MinIO server at %s was not ready within 60s", endpoint)
+		}
+		return nil
+	}
 	for _, path := range []string{"/minio/health/live", "/minio/health/ready"} {
 		for {
 			resp, err := client.Get("http://" + endpoint + path)
@@ -244,15 +261,24 @@ func waitHealthy(endpoint string, exited <-chan struct{}) error {
 					break
 				}
 			}
-			select {
-			case <-exited:
-				return errors.New("the MinIO server exited before it was healthy")
-			case <-time.After(50 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("the MinIO server at %s did not answer %s within 60s", endpoint, path)
+			if err := wait(); err != nil {
+				return fmt.Errorf("%w (waiting for %s)", err, path)
 			}
 		}
 	}
-	return nil
+	s3, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), MaxRetries: 1, Region: "us-east-1"})
+	if err != nil {
+		return fmt.Errorf("minio client: %w", err)
+	}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := s3.ListBuckets(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if werr := wait(); werr != nil {
+			return fmt.Errorf("%w (last S3 error: %v)", werr, err)
+		}
+	}
 }

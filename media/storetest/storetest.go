@@ -582,8 +582,8 @@ func (c *suite) listByPrefix(t *testing.T, s media.Store) {
 			if err != nil {
 				t.Fatalf("List(%q): %v", prefix, err)
 			}
-			if want := keys[info.Key]; info.Size != int64(want) || info.ETag == "" {
-				t.Fatalf("List(%q) yields %+v, want size %d and an ETag", prefix, info, want)
+			if want := keys[info.Key]; info.Size != int64(want) || info.ETag != md5hex(payload(want, uint64(want))) || info.ContentType != "application/pdf" || info.LastModified.IsZero() {
+				t.Fatalf("List(%q) yields %+v, want size %d, its MD5 ETag, application/pdf and a time", prefix, info, want)
 			}
 			got = append(got, info.Key)
 		}
