@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"hoctap/accounts"
+	"hoctap/frontend"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
 )
@@ -29,6 +30,7 @@ type Server struct {
 	app     *fiber.App
 
 	accounts *accounts.Service
+	pages    *frontend.Frontend
 }
 
 // New builds the Fiber app with its middleware and every route.
@@ -38,9 +40,10 @@ func New(cfg Config, log *slog.Logger, now clock.Clock, svc Services) *Server {
 		accounts: svc.Accounts,
 		checks:   []check{{name: "database", ping: svc.DB.Ping}},
 	}
+	s.pages = s.newFrontend()
 	s.app = fiber.New(fiber.Config{
 		AppName:                 "hoctap",
-		ErrorHandler:            errorHandler(log, nil),
+		ErrorHandler:            errorHandler(log, s.pages),
 		BodyLimit:               cfg.MaxBodyMB << 20,
 		ReadBufferSize:          16 << 10, // request line and headers; larger answers 431
 		ReadTimeout:             60 * time.Second,
@@ -75,4 +78,6 @@ func (s *Server) routes() {
 
 	api := s.app.Group("/api/v1", s.authenticate)
 	s.routeAccounts(api)
+
+	s.pages.Mount(s.app) // pages and /static/*, after the API so unknown paths still 404
 }
