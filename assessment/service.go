@@ -1,0 +1,234 @@
+package assessment
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"hoctap/accounts"
+	"hoctap/internal/clock"
+	"hoctap/internal/database"
+	"hoctap/internal/errs"
+)
+
+// Collection names.
+const (
+	BanksCollection            = "banks"
+	QuestionsCollection        = "questions"
+	QuestionVersionsCollection = "question_versions"
+	QuizzesCollection          = "quizzes"
+	AccommodationsCollection   = "accommodations"
+	AttemptsCollection         = "attempts"
+)
+
+// DefaultGrace is how long after its deadline an attempt still accepts answers, so that
+// an autosave sent in the last second over a slow connection is not lost.
+const DefaultGrace = 5 * time.Second
+
+// Enrolments answers the questions assessment asks of courses. The courses package
+// implements it.
+type Enrolments interface {
+	// IsEnrolledInCourse reports whether the user is enrolled in a class of the course.
+	IsEnrolledInCourse(ctx context.Context, userID, courseID string) (bool, error)
+	// IsTrainerOfCourse reports whether the user trains a class of the course.
+	IsTrainerOfCourse(ctx context.Context, userID, courseID string) (bool, error)
+}
+
+// CompletionNotifier is told when a learner's result on a required quiz changes, so that
+// course completion is recomputed. The courses package implements it.
+type CompletionNotifier interface {
+	RecomputeCompletion(ctx context.Context, userID, courseID string) error
+}
+
+// CompletionNotifierFunc adapts a function to CompletionNotifier, which lets the server
+// wire courses and assessment to each other without a construction cycle.
+type CompletionNotifierFunc func(ctx context.Context, userID, courseID string) error
+
+// RecomputeCompletion calls f.
+func (f CompletionNotifierFunc) RecomputeCompletion(ctx context.Context, userID, courseID string) error {
+	return f(ctx, userID, courseID)
+}
+
+// Config holds the dependencies of a Service.
+type Config struct {
+	DB         *mongo.Database
+	Clock      clock.Clock
+	Enrolments Enrolments
+	// Completion may be nil when nothing listens for completion.
+	Completion CompletionNotifier
+	Logger     *slog.Logger
+	// Grace defaults to DefaultGrace.
+	Grace time.Duration
+	// CacheTTL bounds how long a quiz and its question pool are reused between starts
+	// (default 10 s). Edits in this process invalidate at once; other processes see them
+	// within the TTL, and an attempt always gets one consistent version of each question.
+	CacheTTL time.Duration
+}
+
+// Service is the assessment domain service. It is safe for concurrent use.
+type Service struct {
+	db             *mongo.Database
+	banks          *mongo.Collection
+	questions      *mongo.Collection
+	versions       *mongo.Collection
+	quizzes        *mongo.Collection
+	accommodations *mongo.Collection
+	attempts       *mongo.Collection
+
+	now        clock.Clock
+	enrolments Enrolments
+	completion CompletionNotifier
+	log        *slog.Logger
+	grace      time.Duration
+	ttl        time.Duration
+
+	mu        sync.Mutex
+	quizCache map[string]cachedQuiz
+	// attemptCache holds the immutable part of attempts (owner, deadline, questions) so
+	// that an autosave costs one database write. Status is never read from it.
+	attemptCache map[string]*Attempt
+}
+
+type cachedQuiz struct {
+	quiz  Quiz
+	pool  *questionPool
+	until time.Time
+}
+
+// New returns a Service. It panics if DB, Clock or Enrolments is missing, which is a
+// wiring mistake, not a runtime condition.
+func New(cfg Config) *Service {
+	if cfg.DB == nil || cfg.Clock == nil || cfg.Enrolments == nil {
+		panic("assessment.New: DB, Clock and Enrolments are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = DefaultGrace
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 10 * time.Second
+	}
+	return &Service{
+		db:             cfg.DB,
+		banks:          cfg.DB.Collection(BanksCollection),
+		questions:      cfg.DB.Collection(QuestionsCollection),
+		versions:       cfg.DB.Collection(QuestionVersionsCollection),
+		quizzes:        cfg.DB.Collection(QuizzesCollection),
+		accommodations: cfg.DB.Collection(AccommodationsCollection),
+		attempts:       cfg.DB.Collection(AttemptsCollection),
+		now:            cfg.Clock,
+		enrolments:     cfg.Enrolments,
+		completion:     cfg.Completion,
+		log:            cfg.Logger,
+		grace:          cfg.Grace,
+		ttl:            cfg.CacheTTL,
+		quizCache:      map[string]cachedQuiz{},
+		attemptCache:   map[string]*Attempt{},
+	}
+}
+
+// EnsureIndexes creates the indexes of the assessment collections. The unique ones carry
+// rules: one bank per name, one attempt number per learner and quiz, and one open attempt
+// per learner and quiz (sparse unique open_key).
+func (s *Service) EnsureIndexes(ctx context.Context) error {
+	type ix struct {
+		c      *mongo.Collection
+		name   string
+		keys   bson.D
+		unique bool
+		sparse bool
+	}
+	list := []ix{
+		{s.banks, "name_unique", bson.D{{Key: "name", Value: 1}}, true, false},
+		{s.questions, "bank_category", bson.D{{Key: "bank", Value: 1}, {Key: "category", Value: 1}}, false, false},
+		{s.questions, "bank_tags", bson.D{{Key: "bank", Value: 1}, {Key: "tags", Value: 1}}, false, false},
+		{s.quizzes, "course", bson.D{{Key: "course_id", Value: 1}}, false, false},
+		{s.accommodations, "quiz", bson.D{{Key: "quiz_id", Value: 1}}, false, false},
+		{s.attempts, "quiz_user_number_unique", bson.D{{Key: "quiz_id", Value: 1}, {Key: "user_id", Value: 1}, {Key: "number", Value: 1}}, true, false},
+		{s.attempts, "open_key_unique", bson.D{{Key: "open_key", Value: 1}}, true, true},
+		{s.attempts, "status_deadline", bson.D{{Key: "status", Value: 1}, {Key: "deadline", Value: 1}}, false, false},
+		{s.attempts, "user_course", bson.D{{Key: "user_id", Value: 1}, {Key: "course_id", Value: 1}}, false, false},
+	}
+	for _, i := range list {
+		opts := options.Index().SetName(i.name)
+		if i.unique {
+			opts.SetUnique(true)
+		}
+		if i.sparse {
+			opts.SetSparse(true)
+		}
+		if _, err := i.c.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: i.keys, Options: opts}); err != nil {
+			return fmt.Errorf("assessment: create index %s: %w", i.name, dbErr(err))
+		}
+	}
+	return nil
+}
+
+// dbErr marks database failures that mean "could not reach it" as unavailable.
+func dbErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if database.IsUnavailable(err) {
+		return fmt.Errorf("%w: %w", errs.ErrUnavailable, err)
+	}
+	return err
+}
+
+func isAdmin(p accounts.Principal) bool    { return p.Has(accounts.RoleAdmin) }
+func isLecturer(p accounts.Principal) bool { return p.Has(accounts.RoleLecturer) }
+
+// canSeeResults reports whether the caller may read every attempt of a quiz and grade its
+// essays: admins, the quiz owner, and trainers of the course.
+func (s *Service) canSeeResults(ctx context.Context, actor accounts.Principal, q Quiz) (bool, error) {
+	if isAdmin(actor) || (isLecturer(actor) && q.OwnerID == actor.User.ID) {
+		return true, nil
+	}
+	if actor.Has(accounts.RoleTrainer) {
+		ok, err := s.enrolments.IsTrainerOfCourse(ctx, actor.User.ID, q.CourseID)
+		if err != nil {
+			return false, fmt.Errorf("assessment: check trainer: %w", err)
+		}
+		return ok, nil
+	}
+	return false, nil
+}
+
+func (s *Service) cacheAttempt(a *Attempt) {
+	c := *a
+	c.Answers, c.Result, c.EssayGrades = nil, nil, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.attemptCache) >= 50_000 {
+		clear(s.attemptCache) // crude bound; entries are refilled by the next read
+	}
+	s.attemptCache[a.ID] = &c
+}
+
+func (s *Service) cachedAttempt(id string) *Attempt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attemptCache[id]
+}
+
+func (s *Service) invalidateQuiz(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.quizCache, id)
+}
+
+// invalidateQuizzes drops every cached quiz, after a question edit that any quiz's pool
+// may include.
+func (s *Service) invalidateQuizzes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.quizCache)
+}
