@@ -18,10 +18,12 @@
 // The application itself only signs URLs and checks what arrived: Stat (size, content type,
 // ETag) and ReadRange (the first SniffLength bytes for Sniff; whole objects for backup), and
 // deletes. Nothing the client claims is trusted: after an upload the caller Stats the
-// object, checks the size against its limit, sniffs the first bytes with Sniff and checks the
-// result with IsAllowedLectureType, and deletes the object when either check fails. S3 cannot
-// cap the size of a presigned PUT, so this check after the upload is the real limit; the disk
-// store also refuses oversized bodies while they arrive (413).
+// object, reads its first SniffLength bytes and asks CheckUploaded, which compares the stored
+// size with the declared size and the limit and the sniffed type with the allowed types and
+// the stored type; the caller deletes the object when it fails. S3 cannot cap the size of a
+// presigned PUT, so this check after the upload is the real limit; the disk store also
+// refuses oversized bodies while they arrive (413). PlanParts chooses the part size of a
+// multipart upload (files above SinglePutLimit).
 //
 // Object keys are chosen by the application, never taken from a user (see ValidateKey); a
 // user's file name is checked with SanitizeFilename and only ever used for

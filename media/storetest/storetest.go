@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) media.Store, client *http.Cli
 		{"PutChecksSize", c.putChecksSize},
 		{"InvalidKeysRefused", c.invalidKeysRefused},
 		{"MissingObject", c.missingObject},
+		{"BrowserOnAnotherOrigin", c.browserOnAnotherOrigin},
 		{"Ping", c.ping},
 	}
 	for _, tc := range tests {
@@ -670,5 +671,39 @@ func (c *suite) missingObject(t *testing.T, s media.Store) {
 func (c *suite) ping(t *testing.T, s media.Store) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatalf("Ping: %v", err)
+	}
+}
+
+// browserOnAnotherOrigin checks what a browser needs when the store is on another origin than
+// the pages (MinIO always is; the disk store may be): the preflight of an upload succeeds and
+// scripts may read the ETag of a part, which completing the upload needs.
+func (c *suite) browserOnAnotherOrigin(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	const origin = "https://hoctap.example.vn"
+	allowed := func(h http.Header) bool {
+		o := h.Get("Access-Control-Allow-Origin")
+		return o == "*" || o == origin
+	}
+	id, err := s.CreateMultipartUpload(ctx, "cors/v.mp4", media.MultipartOptions{ContentType: "video/mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := s.PresignPart(ctx, "cors/v.mp4", id, 1, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := c.do(t, http.MethodOptions, part.URL, map[string]string{
+		"Origin": origin, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type",
+	}, nil)
+	if pre.status/100 != 2 || !allowed(pre.header) || !strings.Contains(pre.header.Get("Access-Control-Allow-Methods"), "PUT") ||
+		!strings.Contains(strings.ToLower(pre.header.Get("Access-Control-Allow-Headers")), "content-type") {
+		t.Fatalf("preflight of a part upload: %d %v", pre.status, pre.header)
+	}
+	put := c.do(t, part.Method, part.URL, map[string]string{"Origin": origin}, []byte("part"))
+	if put.status != http.StatusOK || !allowed(put.header) || !strings.Contains(strings.ToLower(put.header.Get("Access-Control-Expose-Headers")), "etag") {
+		t.Fatalf("part upload from another origin: %d %v", put.status, put.header)
+	}
+	if err := s.AbortMultipartUpload(ctx, "cors/v.mp4", id); err != nil {
+		t.Fatal(err)
 	}
 }
