@@ -82,3 +82,27 @@ func TestDataSurvivesReopen(t *testing.T) {
 		t.Fatalf("after reopen: n=%d err=%v", n, err)
 	}
 }
+
+// TestIndexesSurviveRestart guards the FerretDB behaviour EnsureIndexes works around: on a
+// reopened database, one createIndexes command naming several existing indexes panics.
+func TestIndexesSurviveRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	models := []mongo.IndexModel{
+		{Keys: bson.D{{Key: "username", Value: 1}}, Options: options.Index().SetUnique(true)},
+		{Keys: bson.D{{Key: "unit_id", Value: 1}}},
+		{Keys: bson.D{{Key: "unit_id", Value: 1}, {Key: "name", Value: 1}}},
+	}
+	for start := range 3 {
+		db, err := database.Open(ctx, database.Config{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := database.EnsureIndexes(ctx, db.Database.Collection("users"), models...); err != nil {
+			t.Fatalf("start %d: %v", start, err)
+		}
+		if err := db.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
