@@ -2,11 +2,14 @@ package accounts
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"hoctap/internal/clock"
+	"hoctap/internal/dbtest"
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
 )
@@ -344,5 +347,89 @@ func TestChangeOwnPassword(t *testing.T) {
 	wantErr(t, err, errs.ErrUnauthenticated)
 	if _, err := e.s.Login(e.ctx, "nva", reset, ""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAuthenticateRacesDeactivation checks that requests in flight while a user is
+// deactivated cannot leave a stale principal in the cache.
+func TestAuthenticateRacesDeactivation(t *testing.T) {
+	e := newEnv(t, Config{})
+	hn := e.unit(t, e.admin, "Hà Nội", "HN", "")
+	u := e.user(t, "nva", "Nguyễn Văn A", hn.ID)
+	res, err := e.s.Login(e.ctx, "nva", "mật khẩu nva", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := e.s.Authenticate(e.ctx, res.Token)
+				if err != nil && !errors.Is(err, errs.ErrUnauthenticated) {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	off := false
+	if _, err := e.s.UpdateUser(e.ctx, e.admin, u.ID, UserPatch{Active: &off}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // let in-flight requests finish against the new state
+	close(stop)
+	wg.Wait()
+	_, err = e.s.Authenticate(e.ctx, res.Token)
+	wantErr(t, err, errs.ErrUnauthenticated)
+}
+
+func BenchmarkAuthenticate(b *testing.B) {
+	db := dbtest.New(b)
+	s := NewService(db.Database, Config{Argon2: cheapArgon}, clock.System)
+	ctx := b.Context()
+	if err := s.EnsureIndexes(ctx); err != nil {
+		b.Fatal(err)
+	}
+	unit, err := s.CreateUnit(ctx, Principal{User: User{Roles: []Role{RoleAdmin}}}, NewUnit{Name: "Hà Nội", Code: "HN"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.CreateUser(ctx, Principal{User: User{Roles: []Role{RoleAdmin}}}, NewUser{Username: "nva", Password: "mật khẩu nva", FullName: "Nguyễn Văn A", UnitID: unit.ID}); err != nil {
+		b.Fatal(err)
+	}
+	res, err := s.Login(ctx, "nva", "mật khẩu nva", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Authenticate(ctx, res.Token); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("uncached", func(b *testing.B) {
+		for b.Loop() {
+			s.cache.remove(tokenHash(res.Token))
+			if _, err := s.Authenticate(ctx, res.Token); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkLoginDefaultArgon2(b *testing.B) {
+	db := dbtest.New(b)
+	s := NewService(db.Database, Config{MaxFailuresPerUser: 1 << 30, MaxFailuresPerIP: 1 << 30}, clock.System)
+	for b.Loop() {
+		if _, err := s.Login(b.Context(), "nobody", "wrong password", ""); !errors.Is(err, errs.ErrUnauthenticated) {
+			b.Fatal(err)
+		}
 	}
 }
