@@ -11,7 +11,7 @@ import (
 )
 
 // newDisk returns a DiskStore in a temp dir, served by an httptest.Server around Handler.
-func newDisk(t *testing.T, cfg media.DiskConfig) (*media.DiskStore, *httptest.Server) {
+func newDisk(t testing.TB, cfg media.DiskConfig) (*media.DiskStore, *httptest.Server) {
 	t.Helper()
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
