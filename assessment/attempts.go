@@ -129,9 +129,10 @@ func viewOf(a *Attempt, rv ReviewOptions, now time.Time) AttemptView {
 	v := AttemptView{ID: a.ID, QuizID: a.QuizID, UserID: a.UserID, Number: a.Number, Status: a.Status, StartedAt: a.StartedAt,
 		Deadline: a.Deadline, SubmittedAt: a.SubmittedAt, ClosedBy: a.ClosedBy, ServerTime: now, Questions: make([]QuestionView, 0, len(a.Questions))}
 	open := a.Status == StatusOpen
-	if open {
-		rv = ReviewOptions{}
-	} else {
+	if open && rv != everything {
+		rv = ReviewOptions{} // a learner sees no keys while the attempt runs; staff do
+	}
+	if !open || rv == everything {
 		v.Review = rv
 	}
 	if open || rv.Responses {
@@ -181,7 +182,7 @@ func viewOf(a *Attempt, rv ReviewOptions, now time.Time) AttemptView {
 			}
 			qv.Options = aq.OptionOrder
 		}
-		if !open {
+		if !open || rv == everything {
 			if r, ok := results[q.ID]; ok && rv.Score {
 				score := r.Score
 				qv.Score, qv.Status = &score, r.Status

@@ -1,0 +1,150 @@
+package assessment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"hoctap/accounts"
+	"hoctap/internal/clock"
+	"hoctap/internal/dbtest"
+	"hoctap/internal/errs"
+	"hoctap/internal/ids"
+)
+
+// fakeEnrolments is the small stand-in for courses that the Enrolments interface allows.
+type fakeEnrolments struct {
+	mu       sync.Mutex
+	enrolled map[string]bool // user|course
+	trainers map[string]bool // user|course
+}
+
+func (f *fakeEnrolments) IsEnrolledInCourse(_ context.Context, userID, courseID string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.enrolled[userID+"|"+courseID], nil
+}
+
+func (f *fakeEnrolments) IsTrainerOfCourse(_ context.Context, userID, courseID string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.trainers[userID+"|"+courseID], nil
+}
+
+func (f *fakeEnrolments) enrol(userID, courseID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.enrolled[userID+"|"+courseID] = true
+}
+
+type fakeCompletion struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (f *fakeCompletion) RecomputeCompletion(_ context.Context, userID, courseID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, userID+"|"+courseID)
+	return nil
+}
+
+func (f *fakeCompletion) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+type env struct {
+	svc        *Service
+	clk        *clock.Fixed
+	enrol      *fakeEnrolments
+	completion *fakeCompletion
+	ctx        context.Context
+	course     string
+	lecturer   accounts.Principal
+	admin      accounts.Principal
+	trainer    accounts.Principal
+}
+
+var t0 = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+
+func person(roles ...accounts.Role) accounts.Principal {
+	return accounts.Principal{User: accounts.User{ID: ids.New(), Roles: roles, Active: true}}
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	db := dbtest.New(t)
+	e := &env{clk: clock.NewFixed(t0), enrol: &fakeEnrolments{enrolled: map[string]bool{}, trainers: map[string]bool{}},
+		completion: &fakeCompletion{}, ctx: context.Background(), course: ids.New(),
+		lecturer: person(accounts.RoleLecturer), admin: person(accounts.RoleAdmin), trainer: person(accounts.RoleTrainer)}
+	e.svc = New(Config{DB: db.Database, Clock: e.clk.Now, Enrolments: e.enrol, Completion: e.completion})
+	if err := e.svc.EnsureIndexes(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.enrol.trainers[e.trainer.User.ID+"|"+e.course] = true
+	return e
+}
+
+func (e *env) learner() accounts.Principal {
+	p := person(accounts.RoleLearner)
+	e.enrol.enrol(p.User.ID, e.course)
+	return p
+}
+
+func (e *env) question(t testing.TB, in QuestionInput) Question {
+	t.Helper()
+	if in.Bank == "" {
+		in.Bank = "LLCT"
+	}
+	if in.Text == "" {
+		in.Text = "Câu hỏi"
+	}
+	q, err := e.svc.CreateQuestion(e.ctx, e.lecturer, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func (e *env) singleQ(t testing.TB, text string, tags ...string) Question {
+	return e.question(t, QuestionInput{Type: TypeSingle, Text: text, Tags: tags, Choices: []ChoiceInput{
+		{ID: "a", Text: "Đúng", Correct: true}, {ID: "b", Text: "Sai 1"}, {ID: "c", Text: "Sai 2"}}})
+}
+
+func (e *env) quiz(t testing.TB, in QuizInput) Quiz {
+	t.Helper()
+	if in.CourseID == "" {
+		in.CourseID = e.course
+	}
+	if in.Title == "" {
+		in.Title = "Kiểm tra cuối khóa"
+	}
+	q, err := e.svc.CreateQuiz(e.ctx, e.lecturer, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func wantErr(t testing.TB, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error %v, want %v", err, target)
+	}
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+var _ = errs.ErrNotFound
