@@ -795,3 +795,39 @@ func (s *DiskStore) RemoveStaleUploads(olderThan time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// LoadOrCreateSecret returns the signing secret kept in the file at path, creating the file
+// (mode 0600, 32 random bytes in base64url) when it does not exist, so a DiskStore's URLs survive a
+// restart without configuration. It returns an error wrapping errs.ErrInvalid when the file
+// holds fewer than 32 bytes.
+func LoadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		secret := []byte(ids.Secret(32)) // 32 random bytes as 43 URL-safe characters
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return LoadOrCreateSecret(path) // another process created it first
+		}
+		if err != nil {
+			return nil, fmt.Errorf("media: create secret: %w", err)
+		}
+		if _, err := f.Write(secret); err != nil {
+			f.Close()
+			os.Remove(path)
+			return nil, fmt.Errorf("media: write secret: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			os.Remove(path)
+			return nil, fmt.Errorf("media: write secret: %w", err)
+		}
+		return secret, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("media: read secret: %w", err)
+	}
+	b = []byte(strings.TrimSpace(string(b)))
+	if len(b) < 32 {
+		return nil, fmt.Errorf("media: the secret in %s is shorter than 32 bytes: %w", path, errs.ErrInvalid)
+	}
+	return b, nil
+}

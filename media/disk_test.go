@@ -424,3 +424,26 @@ func TestDiskPingReportsUnavailable(t *testing.T) {
 		t.Fatalf("Ping without its root: %v, want ErrUnavailable", err)
 	}
 }
+
+func TestLoadOrCreateSecret(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "media.secret")
+	a, err := media.LoadOrCreateSecret(path)
+	if err != nil || len(a) < 32 {
+		t.Fatalf("first call = %d bytes, %v", len(a), err)
+	}
+	b, err := media.LoadOrCreateSecret(path)
+	if err != nil || !bytes.Equal(a, b) {
+		t.Fatalf("second call returned another secret: %v", err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	short := filepath.Join(t.TempDir(), "short")
+	os.WriteFile(short, []byte("too short\n"), 0o600)
+	if _, err := media.LoadOrCreateSecret(short); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("short secret: %v, want ErrInvalid", err)
+	}
+	if _, err := media.LoadOrCreateSecret(filepath.Join(t.TempDir(), "no", "dir", "s")); err == nil {
+		t.Fatal("a secret in a missing directory was created")
+	}
+}
