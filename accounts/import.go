@@ -437,7 +437,7 @@ func (s *Service) planImportRow(actor User, file ImportFile, row ImportRow, byCo
 		}
 		op := importOp{line: row.Line, create: true, user: u, password: row.Password, given: row.Password != ""}
 		if !op.given {
-			op.password = ids.Secret(9)
+			op.password = ids.Secret(generatedPasswordBytes)
 		}
 		return op, ""
 	}
@@ -488,7 +488,9 @@ func fieldsMessage(f errs.Fields) string {
 }
 
 // hashImportPasswords hashes the passwords of the users to create, on as many goroutines
-// as there are hash slots but one, so logins still get a slot during a big import.
+// as there are hash slots but one, so logins still get a slot during a big import. Given
+// passwords get the full cost, generated ones the cheap generatedArgon2. Nothing is
+// written before every hash is done, so a cancelled import stores nothing.
 func (s *Service) hashImportPasswords(ctx context.Context, ops []importOp) error {
 	var todo []int
 	for i, op := range ops {
@@ -503,7 +505,11 @@ func (s *Service) hashImportPasswords(ctx context.Context, ops []importOp) error
 	for range max(1, cap(s.hashSlots)-1) {
 		wg.Go(func() {
 			for i := range next {
-				h, err := s.hash(ctx, ops[i].password)
+				params := s.cfg.Argon2
+				if !ops[i].given && generatedArgon2.Memory < params.Memory {
+					params = generatedArgon2
+				}
+				h, err := s.hashWith(ctx, ops[i].password, params)
 				if err != nil {
 					mu.Lock()
 					firstErr = cmpOr(firstErr, err)

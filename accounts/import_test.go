@@ -207,3 +207,36 @@ func TestImportWriteRace(t *testing.T) {
 		t.Fatalf("update in the same batch = %+v, %v", got, err)
 	}
 }
+
+// TestImportHashCost: a password from the file gets the full argon2 cost, a generated one
+// (72 random bits) the cheap one; both sign in.
+func TestImportHashCost(t *testing.T) {
+	e := newEnv(t, Config{Argon2: DefaultArgon2})
+	e.unit(t, e.admin, "Hà Nội", "HN", "")
+	res, err := e.s.ImportUsers(e.ctx, e.admin, strings.NewReader(
+		"username,full_name,unit_code,password\nchon,Tự Chọn,HN,mật khẩu tự chọn\nsinh,Sinh Ra,HN,\n"))
+	if err != nil || res.Created != 2 || len(res.GeneratedPasswords) != 1 {
+		t.Fatalf("import = %+v, %v", res, err)
+	}
+	hashOf := func(name string) string {
+		var u User
+		if err := e.db.Database.Collection(UsersCollection).FindOne(e.ctx, bson.M{"username": name}).Decode(&u); err != nil {
+			t.Fatal(err)
+		}
+		return u.PasswordHash
+	}
+	if h := hashOf("chon"); !strings.HasPrefix(h, fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$", DefaultArgon2.Memory, DefaultArgon2.Time, DefaultArgon2.Threads)) {
+		t.Errorf("given password hash %s", h)
+	}
+	if h := hashOf("sinh"); !strings.HasPrefix(h, "$argon2id$v=19$m=1024,t=1,p=1$") {
+		t.Errorf("generated password hash %s", h)
+	}
+	if len(res.GeneratedPasswords[0].Password) < 12 {
+		t.Errorf("generated password %q is short", res.GeneratedPasswords[0].Password)
+	}
+	for name, pw := range map[string]string{"chon": "mật khẩu tự chọn", "sinh": res.GeneratedPasswords[0].Password} {
+		if _, err := e.s.Login(e.ctx, name, pw, ""); err != nil {
+			t.Errorf("login %s: %v", name, err)
+		}
+	}
+}

@@ -141,13 +141,17 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// hash runs HashPassword inside a hash slot.
+// hash runs HashPassword with the configured cost inside a hash slot.
 func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	return s.hashWith(ctx, password, s.cfg.Argon2)
+}
+
+func (s *Service) hashWith(ctx context.Context, password string, p Argon2Params) (string, error) {
 	if err := s.acquireHashSlot(ctx); err != nil {
 		return "", err
 	}
 	defer func() { <-s.hashSlots }()
-	return HashPassword(password, s.cfg.Argon2), nil
+	return HashPassword(password, p), nil
 }
 
 // verify runs VerifyPassword inside a hash slot.

@@ -217,11 +217,11 @@ func TestListUsersSearch(t *testing.T) {
 	snv := e.unit(t, e.admin, "Sở Nội vụ", "HN-SNV", hn.ID)
 	phong := e.unit(t, e.admin, "Phòng", "HN-SNV-P", snv.ID)
 	hcm := e.unit(t, e.admin, "Hồ Chí Minh", "HCM", "")
-	cu := e.user(t, "vancu", "Nguyễn Văn Cừ", phong.ID)
+	e.user(t, "vancu", "Nguyễn Văn Cừ", phong.ID)
 	cuong := e.user(t, "cuong", "Nguyễn Văn Cường", snv.ID, RoleLecturer)
-	dao := e.user(t, "dtdao", "Đặng Thị Đào", hcm.ID)
-	an := e.user(t, "an.le", "Lê An", hn.ID, RoleTrainer)
-	odd := e.user(t, "odd", "Trần (Văn) *B*", hcm.ID)
+	e.user(t, "dtdao", "Đặng Thị Đào", hcm.ID)
+	e.user(t, "an.le", "Lê An", hn.ID, RoleTrainer)
+	e.user(t, "odd", "Trần (Văn) *B*", hcm.ID)
 	officer := e.user(t, "tcb", "Cán bộ tổ chức", snv.ID, RoleUnitAdmin)
 	learner := e.user(t, "hocvien", "Học viên", snv.ID)
 	off := false
@@ -295,8 +295,4 @@ func TestListUsersSearch(t *testing.T) {
 	if err != nil || !slices.Equal(usernames(in), []string{"tcb", "vancu", "cuong"}) {
 		t.Fatalf("ListUsersInUnits = %v, %v", usernames(in), err)
 	}
-	_ = an
-	_ = dao
-	_ = odd
-	_ = cu
 }
