@@ -389,6 +389,10 @@ func readPartMeta(dir string, n int) (objectMeta, error) {
 // appendFile copies the file at src to the end of dst, stopping when ctx ends.
 func appendFile(ctx context.Context, dst *os.File, src string) error {
 	f, err := os.Open(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Completed or aborted by a concurrent request.
+		return fmt.Errorf("media: part %s is gone: %w", filepath.Base(src), errs.ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("media: open part: %w", err)
 	}
@@ -797,9 +801,9 @@ func (s *DiskStore) RemoveStaleUploads(olderThan time.Time) (int, error) {
 }
 
 // LoadOrCreateSecret returns the signing secret kept in the file at path, creating the file
-// (mode 0600, 32 random bytes in base64url) when it does not exist, so a DiskStore's URLs survive a
-// restart without configuration. It returns an error wrapping errs.ErrInvalid when the file
-// holds fewer than 32 bytes.
+// (mode 0600, 32 random bytes in base64url) when it does not exist, so a DiskStore's URLs
+// survive a restart without configuration. It returns an error wrapping errs.ErrInvalid
+// when the file holds fewer than 32 bytes.
 func LoadOrCreateSecret(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
