@@ -36,6 +36,11 @@ func hmacHex(secret []byte, msg string) string {
 // clashes with a directory of other keys; 200 with an ETag header for an upload. Answers
 // allow any origin (the signature, not the origin, is the capability) and expose ETag, so a
 // browser on another origin can read part ETags.
+//
+// Serve it with net/http (an http.Server of its own, with PublicBaseURL pointing at it) to
+// keep bodies streaming. Fiber's adaptor (fasthttpadaptor) works but copies whole request
+// and response bodies into memory, and fiber's BodyLimit (4 MiB by default) then refuses
+// larger uploads, even single 5 MiB parts.
 func (s *DiskStore) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *DiskStore) serveHTTP(w http.ResponseWriter, r *http.Request) {
