@@ -333,23 +333,22 @@ func (f *Frontend) RenderError(c *fiber.Ctx, status int, code, message string) e
 		return c.Redirect("/login?expired=1&next="+url.QueryEscape(nextPath(c)), http.StatusSeeOther)
 	}
 	v := f.newView(c, "")
-	key := "error." + code
-	if !f.msgs.has(key + ".title") {
-		key = "error.internal"
+	if !f.msgs.has("error." + code + ".title") {
+		code = "internal"
 	}
 	if code == "invalid" && c.Method() == fiber.MethodPost {
 		// Page handlers answer their own invalid input; what reaches here from a form
 		// is the server refusing a missing or stale CSRF token.
-		key = "error.form_expired"
+		code = "form_expired"
 	}
-	v.Data = errorData{Status: status, Key: key}
+	v.Data = errorData{Status: status, Code: code}
 	c.Status(status)
 	return f.render(c, "error", v)
 }
 
 type errorData struct {
 	Status int
-	Key    string
+	Code   string // error.<Code>.title and .text in the catalogues
 }
 
 // newToken returns a random hex token of n bytes.
