@@ -46,6 +46,9 @@ type HubOptions struct {
 	// bursts of 10); more are answered with a rate_limited error frame.
 	FrameRate  float64
 	FrameBurst int
+	// MaxBatch is the most events stored in one insertMany (128, and at most half of
+	// SendQueue): a stored batch reaches each client's queue at once.
+	MaxBatch int
 	// BatchDelay is how long a room waits to gather events into one insertMany (3 ms).
 	// While a write is in flight, arriving events wait for the next one anyway.
 	BatchDelay time.Duration
@@ -76,6 +79,10 @@ func (o *HubOptions) defaults() {
 	if o.FrameBurst <= 0 {
 		o.FrameBurst = 10
 	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 128
+	}
+	o.MaxBatch = max(1, min(o.MaxBatch, o.SendQueue/2))
 	if o.BatchDelay <= 0 {
 		o.BatchDelay = 3 * time.Millisecond
 	}

@@ -482,8 +482,13 @@ func (r *room) flush() {
 	if r.inflight || (len(r.queue) == 0 && len(r.votes) == 0) {
 		return
 	}
-	batch, votes := r.queue, dedupeVotes(r.votes)
-	r.queue, r.votes = nil, nil
+	// A batch is delivered to every client at once, so it must fit their send queues.
+	n := min(len(r.queue), r.hub.opt.MaxBatch)
+	batch, votes := r.queue[:n:n], dedupeVotes(r.votes)
+	r.queue, r.votes = r.queue[n:], nil
+	if len(r.queue) == 0 {
+		r.queue = nil
+	}
 	r.inflight = true
 	evs := make([]Event, len(batch))
 	for i := range batch {
@@ -620,7 +625,9 @@ func (r *room) deliver(ev Event) {
 	f := encodeEvent(&ev)
 	r.recent.push(ev.Seq, f)
 	for c := range r.clients {
-		c.send(f)
+		if ev.Seq > c.since { // a client that joined claiming a later since has it already
+			c.send(f)
+		}
 	}
 }
 
