@@ -39,6 +39,9 @@ type Config struct {
 	PublicURL string
 	// CertificateIssuer is the organisation named on certificates; "Hoctap" when empty.
 	CertificateIssuer string
+	// CacheTTL bounds how long the directory and metric snapshots behind roll-ups are
+	// reused (see Invalidate); 30 s when zero, no caching when negative.
+	CacheTTL time.Duration
 }
 
 // Service is the reports domain: training targets and their roll-ups, yearly training
@@ -52,6 +55,7 @@ type Service struct {
 	now    clock.Clock
 	public string
 	issuer string
+	cache  *cache
 
 	targets, plans, certs, counters *mongo.Collection
 }
@@ -70,7 +74,12 @@ func New(cfg Config) (*Service, error) {
 	if issuer == "" {
 		issuer = "Hoctap"
 	}
+	ttl := cfg.CacheTTL
+	if ttl == 0 {
+		ttl = 30 * time.Second
+	}
 	return &Service{
+		cache:    newCache(ttl),
 		dir:      cfg.Directory,
 		learn:    cfg.Learning,
 		quiz:     cfg.Quizzes,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -171,7 +172,7 @@ func (s *Service) findTarget(ctx context.Context, id string) (Target, error) {
 // (it covers their units). It returns the target, every unit, and the caller's scope;
 // errs.ErrForbidden for callers who are not officers and errs.ErrNotFound for a target
 // that does not exist or may not be seen.
-func (s *Service) visibleTarget(ctx context.Context, actor accounts.Principal, id string) (Target, []accounts.Unit, scope, error) {
+func (s *Service) visibleTarget(ctx context.Context, actor accounts.Principal, id string) (Target, *directory, scope, error) {
 	if !isOfficer(actor) {
 		return Target{}, nil, scope{}, fmt.Errorf("reports are for personnel officers: %w", errs.ErrForbidden)
 	}
@@ -179,18 +180,18 @@ func (s *Service) visibleTarget(ctx context.Context, actor accounts.Principal, i
 	if err != nil {
 		return Target{}, nil, scope{}, err
 	}
-	units, err := s.dir.AllUnits(ctx)
-	if err != nil {
-		return Target{}, nil, scope{}, fmt.Errorf("reports: units: %w", err)
-	}
-	sc, err := scopeOf(actor, units)
+	d, _, err := s.directory(ctx)
 	if err != nil {
 		return Target{}, nil, scope{}, err
 	}
-	if !sc.all && !sc.has(t.UnitID) && s.coveredRoot(actor, t.UnitID, unitsByID(units)) == "" {
+	sc, err := scopeOf(actor, d.units)
+	if err != nil {
+		return Target{}, nil, scope{}, err
+	}
+	if !sc.all && !sc.has(t.UnitID) && s.coveredRoot(actor, t.UnitID, d.byID) == "" {
 		return Target{}, nil, scope{}, fmt.Errorf("target %s: %w", id, errs.ErrNotFound)
 	}
-	return t, units, sc, nil
+	return t, d, sc, nil
 }
 
 // coveredRoot returns the first of a unit_admin's scope roots that lies under (or is)
@@ -221,15 +222,15 @@ func (s *Service) ListTargets(ctx context.Context, actor accounts.Principal, f T
 	if !isOfficer(actor) {
 		return accounts.Page[Target]{}, fmt.Errorf("reports are for personnel officers: %w", errs.ErrForbidden)
 	}
-	units, err := s.dir.AllUnits(ctx)
-	if err != nil {
-		return accounts.Page[Target]{}, fmt.Errorf("reports: units: %w", err)
-	}
-	sc, err := scopeOf(actor, units)
+	d, _, err := s.directory(ctx)
 	if err != nil {
 		return accounts.Page[Target]{}, err
 	}
-	byID := unitsByID(units)
+	sc, err := scopeOf(actor, d.units)
+	if err != nil {
+		return accounts.Page[Target]{}, err
+	}
+	byID := d.byID
 	var filter bson.M
 	switch {
 	case f.UnitID != "":
@@ -317,11 +318,12 @@ func (s *Service) statusRoot(actor accounts.Principal, t Target, byID map[string
 }
 
 // people returns the people a target counts in tree, with whether each is done: the
-// active users whose unit (now) lies in the tree and whose position matches.
-func (s *Service) people(ctx context.Context, t Target, tree *unitTree, users []accounts.User) ([]counted, error) {
-	done, progress, err := s.doneSet(ctx, t)
+// active users whose unit (now) lies in the tree and whose position matches. It also
+// returns when the metric data was read.
+func (s *Service) people(ctx context.Context, t Target, tree *unitTree, users []accounts.User) ([]counted, time.Time, error) {
+	m, at, err := s.metric(ctx, t)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	set := foldPositions(t.Positions)
 	out := make([]counted, 0, len(users))
@@ -329,9 +331,9 @@ func (s *Service) people(ctx context.Context, t Target, tree *unitTree, users []
 		if !u.Active || !tree.contains(u.UnitID) || !positionCounts(set, u.Position) {
 			continue
 		}
-		out = append(out, counted{user: u, done: done[u.ID], progress: progress[u.ID]})
+		out = append(out, counted{user: u, done: m.done[u.ID], progress: m.progress[u.ID]})
 	}
-	return out, nil
+	return out, at, nil
 }
 
 // doneSet returns who is done under a target's metric, and each learner's progress figure.
@@ -430,34 +432,33 @@ type computed struct {
 	tree   *unitTree
 	people []counted
 	root   *StatusNode
+	asOf   time.Time // when the oldest data it was made from was read
 }
 
 // compute loads and rolls up a target at the unit picked by statusRoot. It reads the units
 // once, the active users of the subtree once, and the metric's data (enrolments, quiz
 // results or attendance of the target's course) once, then counts in memory.
 func (s *Service) compute(ctx context.Context, actor accounts.Principal, id, unitID string) (computed, error) {
-	t, units, sc, err := s.visibleTarget(ctx, actor, id)
+	t, d, sc, err := s.visibleTarget(ctx, actor, id)
 	if err != nil {
 		return computed{}, err
 	}
-	rootID, err := s.statusRoot(actor, t, unitsByID(units), sc, unitID)
+	dirAt := d.at
+	rootID, err := s.statusRoot(actor, t, d.byID, sc, unitID)
 	if err != nil {
 		return computed{}, err
 	}
-	tree, ok := newUnitTree(units, rootID)
+	tree, ok := newUnitTree(d.units, rootID)
 	if !ok {
 		return computed{}, fmt.Errorf("unit %s: %w", rootID, errs.ErrNotFound)
 	}
-	users, err := s.dir.ListUsersInUnits(ctx, tree.ids())
-	if err != nil {
-		return computed{}, fmt.Errorf("reports: users: %w", err)
-	}
-	people, err := s.people(ctx, t, tree, users)
+	people, at, err := s.people(ctx, t, tree, d.users)
 	if err != nil {
 		return computed{}, err
 	}
-	root := rollUp(tree, people, t.Percent, t.CreatedAt, t.DueAt, s.now())
-	return computed{target: t, tree: tree, people: people, root: root}, nil
+	now := s.now()
+	root := rollUp(tree, people, t.Percent, t.CreatedAt, t.DueAt, now)
+	return computed{target: t, tree: tree, people: people, root: root, asOf: minTime(now, dirAt, at)}, nil
 }
 
 // TargetStatus returns a target's status rolled up over the unit tree: for every unit,
@@ -474,7 +475,7 @@ func (s *Service) TargetStatus(ctx context.Context, actor accounts.Principal, id
 	if q.Depth > 0 {
 		prune(c.root, q.Depth)
 	}
-	return TargetStatus{StatusNode: *c.root, Target: c.target, AsOf: s.now()}, nil
+	return TargetStatus{StatusNode: *c.root, Target: c.target, AsOf: c.asOf}, nil
 }
 
 // PendingPeople lists the people a target counts in a unit and below it who are not done
@@ -528,15 +529,15 @@ func (s *Service) UnitDashboard(ctx context.Context, actor accounts.Principal, u
 	if !isOfficer(actor) {
 		return Dashboard{}, fmt.Errorf("reports are for personnel officers: %w", errs.ErrForbidden)
 	}
-	units, err := s.dir.AllUnits(ctx)
-	if err != nil {
-		return Dashboard{}, fmt.Errorf("reports: units: %w", err)
-	}
-	sc, err := scopeOf(actor, units)
+	dir, dirAt, err := s.directory(ctx)
 	if err != nil {
 		return Dashboard{}, err
 	}
-	tree, ok := newUnitTree(units, unitID)
+	sc, err := scopeOf(actor, dir.units)
+	if err != nil {
+		return Dashboard{}, err
+	}
+	tree, ok := newUnitTree(dir.units, unitID)
 	if !ok || !sc.has(unitID) {
 		return Dashboard{}, fmt.Errorf("unit %q: %w", unitID, errs.ErrNotFound)
 	}
@@ -549,22 +550,28 @@ func (s *Service) UnitDashboard(ctx context.Context, actor accounts.Principal, u
 	if err := cur.All(ctx, &targets); err != nil {
 		return Dashboard{}, fmt.Errorf("reports: read targets: %w", dbErr(err))
 	}
-	d := Dashboard{Unit: tree.ref(unitID), Targets: []TargetSummary{}, AsOf: s.now()}
-	if len(targets) == 0 {
-		return d, nil
-	}
-	users, err := s.dir.ListUsersInUnits(ctx, tree.ids())
-	if err != nil {
-		return Dashboard{}, fmt.Errorf("reports: users: %w", err)
-	}
+	now := s.now()
+	d := Dashboard{Unit: tree.ref(unitID), Targets: []TargetSummary{}, AsOf: minTime(now, dirAt)}
 	for _, t := range targets {
-		people, err := s.people(ctx, t, tree, users)
+		people, at, err := s.people(ctx, t, tree, dir.users)
 		if err != nil {
 			return Dashboard{}, err
 		}
-		root := rollUp(tree, people, t.Percent, t.CreatedAt, t.DueAt, d.AsOf)
+		d.AsOf = minTime(d.AsOf, at)
+		root := rollUp(tree, people, t.Percent, t.CreatedAt, t.DueAt, now)
 		prune(root, 1)
 		d.Targets = append(d.Targets, TargetSummary{Target: t, Status: root})
 	}
 	return d, nil
+}
+
+// minTime returns the earliest of ts.
+func minTime(ts ...time.Time) time.Time {
+	out := ts[0]
+	for _, t := range ts[1:] {
+		if t.Before(out) {
+			out = t
+		}
+	}
+	return out
 }

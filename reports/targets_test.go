@@ -269,13 +269,17 @@ func TestTargetMoveAndDeactivate(t *testing.T) {
 		}
 	}
 	check("start", [2]int{2, 2}, [2]int{1, 0})
-	// An moves to B: she and her completion are counted in B now.
+	// An moves to B: she and her completion are counted in B now. The directory snapshot
+	// is reused for CacheTTL; once it expires the figures follow the move.
 	to := b.ID
 	must(w.acc.UpdateUser(ctx, w.admin, ann.ID, accounts.UserPatch{UnitID: &to}))
+	check("within the cache lifetime", [2]int{2, 2}, [2]int{1, 0})
+	w.clock.Advance(30 * time.Second)
 	check("after move", [2]int{1, 1}, [2]int{2, 1})
-	// Bình is deactivated: no longer counted anywhere.
+	// Bình is deactivated: no longer counted anywhere, at once after Invalidate.
 	off := false
 	must(w.acc.UpdateUser(ctx, w.admin, binh.ID, accounts.UserPatch{Active: &off}))
+	w.svc.Invalidate()
 	check("after deactivation", [2]int{0, 0}, [2]int{2, 1})
 	st := must(w.svc.TargetStatus(ctx, w.admin, tg.ID, StatusQuery{}))
 	if st.Children[0].Pace != PaceNoStaff || !st.Children[0].OnTrack {

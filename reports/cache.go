@@ -1,0 +1,145 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"hoctap/accounts"
+)
+
+// Why a cache: on embedded FerretDB every find decodes the whole collection, and reading
+// 40,000 user documents or 30,000 enrolments takes seconds (see docs/BENCHMARKS.md), so
+// a province-wide roll-up cannot read them per request and answer in under a second.
+// Reports therefore keeps two read-only snapshots in memory: the directory (every unit
+// and every active user) and, per target metric, who is done. A snapshot is reused for at
+// most Config.CacheTTL (30 s by default, like the accounts session cache), and Invalidate
+// drops both at once; every figure carries the time of the data it was computed from
+// (AsOf). Loads are shared: concurrent requests wait for one load instead of each
+// starting their own.
+
+// maxMetricEntries bounds the per-metric snapshots kept (one per target metric, course,
+// quiz and minutes).
+const maxMetricEntries = 64
+
+// entry is one cached value with the time it was loaded. Its mutex is held during a
+// load, so concurrent callers share one load.
+type entry[T any] struct {
+	mu  sync.Mutex
+	at  time.Time
+	val T
+	ok  bool
+	gen uint64
+}
+
+// get returns the cached value when it is younger than ttl and of the current
+// generation; otherwise it loads, stores and returns a fresh one.
+func (e *entry[T]) get(ctx context.Context, now time.Time, ttl time.Duration, gen uint64, load func(context.Context) (T, error)) (T, time.Time, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ok && ttl > 0 && e.gen == gen && now.Sub(e.at) < ttl && !now.Before(e.at) {
+		return e.val, e.at, nil
+	}
+	v, err := load(ctx)
+	if err != nil {
+		var zero T
+		return zero, time.Time{}, err
+	}
+	e.val, e.at, e.ok, e.gen = v, now, true, gen
+	return v, now, nil
+}
+
+// directory is a snapshot of the organisation: every unit and every active user.
+type directory struct {
+	units []accounts.Unit
+	byID  map[string]accounts.Unit
+	users []accounts.User // active users only, sorted by name
+	at    time.Time       // when it was read
+}
+
+// metricData is who is done under one target metric, with each learner's progress.
+type metricData struct {
+	done     map[string]bool
+	progress map[string]float64
+}
+
+type cache struct {
+	ttl     time.Duration
+	mu      sync.Mutex // guards gen and metrics
+	gen     uint64
+	dir     entry[*directory]
+	metrics map[string]*entry[metricData]
+	order   []string // metric keys, oldest first, for eviction
+}
+
+func newCache(ttl time.Duration) *cache {
+	return &cache{ttl: ttl, metrics: map[string]*entry[metricData]{}}
+}
+
+func (c *cache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// Invalidate drops every cached snapshot, so the next report reads the directory,
+// enrolments, quiz results and attendance afresh. The server calls it after changes it
+// knows of (a user moved, deactivated or imported; enrolments changed); without a call,
+// snapshots expire after Config.CacheTTL.
+func (s *Service) Invalidate() {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	s.cache.gen++
+	s.cache.metrics = map[string]*entry[metricData]{}
+	s.cache.order = nil
+}
+
+// directory returns the directory snapshot and when it was read.
+func (s *Service) directory(ctx context.Context) (*directory, time.Time, error) {
+	return s.cache.dir.get(ctx, s.now(), s.cache.ttl, s.cache.generation(), func(ctx context.Context) (*directory, error) {
+		units, err := s.dir.AllUnits(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reports: units: %w", err)
+		}
+		all := make([]string, len(units))
+		for i, u := range units {
+			all[i] = u.ID
+		}
+		users, err := s.dir.ListUsersInUnits(ctx, all)
+		if err != nil {
+			return nil, fmt.Errorf("reports: users: %w", err)
+		}
+		active := users[:0]
+		for _, u := range users {
+			if u.Active {
+				active = append(active, u)
+			}
+		}
+		return &directory{units: units, byID: unitsByID(units), users: active, at: s.now()}, nil
+	})
+}
+
+// metric returns who is done under t's metric and when that was read.
+func (s *Service) metric(ctx context.Context, t Target) (metricData, time.Time, error) {
+	key := string(t.Metric) + "|" + t.CourseID + "|" + t.QuizID + "|" + strconv.Itoa(t.MinMinutes)
+	c := s.cache
+	c.mu.Lock()
+	gen := c.gen
+	e, ok := c.metrics[key]
+	if !ok {
+		e = &entry[metricData]{}
+		c.metrics[key] = e
+		c.order = append(c.order, key)
+		for len(c.order) > maxMetricEntries {
+			delete(c.metrics, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	c.mu.Unlock()
+	return e.get(ctx, s.now(), c.ttl, gen, func(ctx context.Context) (metricData, error) {
+		done, progress, err := s.doneSet(ctx, t)
+		return metricData{done: done, progress: progress}, err
+	})
+}
