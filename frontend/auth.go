@@ -71,7 +71,7 @@ func (f *Frontend) login(c *fiber.Ctx) error {
 	}
 	f.d.SetSession(c, res.Token, res.ExpiresAt)
 	if next == "/" {
-		next = homeFor(accounts.Principal{User: res.User})
+		next = f.homeFor(accounts.Principal{User: res.User})
 	}
 	return c.Redirect(next, http.StatusSeeOther)
 }

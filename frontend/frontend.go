@@ -39,6 +39,10 @@ type Accounts interface {
 // the caller it stored, and its session-cookie helpers.
 type Deps struct {
 	Accounts Accounts
+	// Courses and Media may be nil while those services are not wired: the learner pages
+	// are then not mounted.
+	Courses Courses
+	Media   Media
 
 	// Authenticate is the server's middleware: it stores the caller of a valid session
 	// cookie (read back with Principal), passes anonymous requests through, and refuses an
@@ -135,6 +139,9 @@ func (f *Frontend) Mount(r fiber.Router) {
 	signedIn := func(h fiber.Handler) []fiber.Handler {
 		return []fiber.Handler{f.gzip, f.d.Authenticate, f.requireUser, h}
 	}
+	if f.d.Courses != nil {
+		f.mountLearn(r, signedIn)
+	}
 	r.Get("/account", signedIn(f.accountPage)...)
 	r.Post("/account/password", signedIn(f.changePassword)...)
 
@@ -178,13 +185,15 @@ func (f *Frontend) home(c *fiber.Ctx) error {
 	if !ok {
 		return c.Redirect("/login", http.StatusSeeOther)
 	}
-	return c.Redirect(homeFor(p), http.StatusSeeOther)
+	return c.Redirect(f.homeFor(p), http.StatusSeeOther)
 }
 
-func homeFor(p accounts.Principal) string {
+func (f *Frontend) homeFor(p accounts.Principal) string {
 	switch {
 	case p.Has(accounts.RoleAdmin), p.Has(accounts.RoleUnitAdmin):
 		return "/admin/units"
+	case f.d.Courses != nil:
+		return "/learn"
 	}
 	return "/account"
 }
@@ -369,6 +378,9 @@ func (v *view) Nav() []navItem {
 		return nil
 	}
 	var items []navItem
+	if v.f.d.Courses != nil {
+		items = append(items, navItem{"/learn", "nav.learn", "learn"})
+	}
 	if v.Has("admin") || v.Has("unit_admin") {
 		items = append(items,
 			navItem{"/admin/units", "nav.units", "units"},

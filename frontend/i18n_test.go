@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"hoctap/accounts"
+	"hoctap/courses"
 )
 
 // templateKey finds the catalogue keys templates use: {{.T "key" …}} or {{$.T "key" …}}.
@@ -23,7 +24,7 @@ var actionRE = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
 
 // dynamicPrefixes are keys templates and code build at run time; each is checked over
 // every value it can take in TestDynamicKeysExist.
-var dynamicPrefixes = []string{"error.", "role."}
+var dynamicPrefixes = []string{"error.", "role.", "kind."}
 
 func templateSources(t *testing.T) map[string]string {
 	t.Helper()
@@ -123,6 +124,9 @@ func TestDynamicKeysExist(t *testing.T) {
 	var keys []string
 	for _, r := range accounts.Roles {
 		keys = append(keys, "role."+string(r))
+	}
+	for _, k := range []courses.Kind{courses.KindVideo, courses.KindPDF, courses.KindSlides, courses.KindText} {
+		keys = append(keys, "kind."+string(k))
 	}
 	for _, code := range []string{"invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "rate_limited", "unavailable", "internal", "form_expired"} {
 		keys = append(keys, "error."+code+".title", "error."+code+".text")
