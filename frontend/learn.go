@@ -42,7 +42,7 @@ type myClass struct {
 	courses.Enrolment
 	Next      *courses.LessonProgress // the first lesson not yet completed
 	NextURL   string
-	Upcoming  bool                    // the class has not started
+	Upcoming  bool // the class has not started
 	Completed bool
 }
 
