@@ -86,10 +86,11 @@ func (s *Server) me(c *fiber.Ctx) error {
 }
 
 type updateMeBody struct {
-	Language *string `json:"language"`
-	FullName *string `json:"full_name"`
-	Email    *string `json:"email"`
-	Password *string `json:"password"`
+	Language        *string `json:"language"`
+	FullName        *string `json:"full_name"`
+	Email           *string `json:"email"`
+	Password        *string `json:"password"`
+	CurrentPassword *string `json:"current_password"`
 }
 
 func (s *Server) updateMe(c *fiber.Ctx) error {
@@ -100,6 +101,7 @@ func (s *Server) updateMe(c *fiber.Ctx) error {
 	p := principal(c)
 	u, err := s.accounts.UpdateUser(c.UserContext(), p, p.User.ID, accounts.UserPatch{
 		Language: b.Language, FullName: b.FullName, Email: b.Email, Password: b.Password,
+		CurrentPassword: b.CurrentPassword,
 	})
 	if err != nil {
 		return err
@@ -274,6 +276,8 @@ type importResponse struct {
 	Created int                    `json:"created"`
 	Updated int                    `json:"updated"`
 	Errors  []accounts.ImportError `json:"errors"`
+	// GeneratedPasswords are shown once, to the importer, for users created without one.
+	GeneratedPasswords []accounts.GeneratedPassword `json:"generated_passwords"`
 }
 
 // importUsers takes the CSV as the raw body (text/csv) or as the multipart field "file".
@@ -290,7 +294,10 @@ func (s *Server) importUsers(c *fiber.Ctx) error {
 	if res.Errors == nil {
 		res.Errors = []accounts.ImportError{}
 	}
-	return c.JSON(importResponse{Created: res.Created, Updated: res.Updated, Errors: res.Errors})
+	if res.GeneratedPasswords == nil {
+		res.GeneratedPasswords = []accounts.GeneratedPassword{}
+	}
+	return c.JSON(importResponse{Created: res.Created, Updated: res.Updated, Errors: res.Errors, GeneratedPasswords: res.GeneratedPasswords})
 }
 
 // uploadedFile returns the request's file: the multipart field when the request is

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -16,9 +17,14 @@ import (
 // the same meaning (the flag wins); secrets may instead name a file in VAR_FILE, which is
 // how Docker and Kubernetes secrets arrive.
 type Config struct {
-	Addr            string
-	PublicURL       string
-	DataDir         string
+	Addr      string
+	PublicURL string
+	DataDir   string
+	// MediaAddr and MediaPublicURL are where the disk media store serves its signed URLs when
+	// no MinIO is configured: on a listener of its own, so that lecture bytes stream through
+	// net/http without passing through the API server's memory.
+	MediaAddr       string
+	MediaPublicURL  string
 	LogLevel        string
 	ShutdownTimeout time.Duration
 
@@ -75,6 +81,18 @@ func settings() []setting {
 			return nil
 		}},
 		{"HOCTAP_DATA_DIR", "data-dir", "./data", "directory for the embedded database, the disk media store and the generated secret key", false, str(func(c *Config) *string { return &c.DataDir })},
+		{"HOCTAP_MEDIA_ADDR", "media-addr", ":8081", "address the disk media store serves uploads and downloads on (only without HOCTAP_S3_ENDPOINT)", false, str(func(c *Config) *string { return &c.MediaAddr })},
+		{"HOCTAP_MEDIA_PUBLIC_URL", "media-public-url", "", "URL browsers reach the disk media store at; empty means the host of HOCTAP_PUBLIC_URL with the port of HOCTAP_MEDIA_ADDR", false, func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an absolute http(s) URL")
+			}
+			c.MediaPublicURL = strings.TrimRight(v, "/")
+			return nil
+		}},
 		{"HOCTAP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, func(c *Config, v string) error {
 			switch v {
 			case "debug", "info", "warn", "error":
@@ -185,6 +203,9 @@ func LoadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	if (c.S3Endpoint != "") && (c.S3AccessKey == "" || c.S3SecretKey == "") {
 		return Config{}, errors.New("setting HOCTAP_S3_ENDPOINT needs HOCTAP_S3_ACCESS_KEY and HOCTAP_S3_SECRET_KEY")
 	}
+	if c.MediaPublicURL == "" {
+		c.MediaPublicURL = derivedMediaURL(c.PublicURL, c.MediaAddr)
+	}
 	if c.MaxJSONKB > c.MaxBodyMB*1024 {
 		return Config{}, errors.New("setting HOCTAP_MAX_JSON_KB must not exceed HOCTAP_MAX_BODY_MB")
 	}
@@ -215,6 +236,20 @@ func redact(s setting, v string) string {
 		return "…"
 	}
 	return v
+}
+
+// derivedMediaURL is the public URL's scheme and host name with the media listener's port.
+func derivedMediaURL(publicURL, mediaAddr string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return publicURL
+	}
+	_, port, err := net.SplitHostPort(mediaAddr)
+	if err != nil || port == "" || port == "0" {
+		return publicURL
+	}
+	u.Host = net.JoinHostPort(u.Hostname(), port)
+	return strings.TrimRight(u.String(), "/")
 }
 
 // Embedded reports whether the database is FerretDB in this process.

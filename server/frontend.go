@@ -23,8 +23,10 @@ func (s *Server) newFrontend() *frontend.Frontend {
 			scheme = "https://"
 		}
 		media = append(media, scheme+ep)
+	} else {
+		media = append(media, s.cfg.MediaPublicURL)
 	}
-	return frontend.New(frontend.Deps{
+	deps := frontend.Deps{
 		Accounts:     s.accounts,
 		Authenticate: s.authenticate,
 		Principal: func(c *fiber.Ctx) (accounts.Principal, bool) {
@@ -40,5 +42,9 @@ func (s *Server) newFrontend() *frontend.Frontend {
 		MediaOrigins:  media,
 		Log:           s.log,
 		Now:           s.now,
-	})
+	}
+	if s.media != nil {
+		deps.Media = s.media
+	}
+	return frontend.New(deps)
 }

@@ -2,16 +2,9 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"hoctap/internal/clock"
-	"hoctap/internal/dbtest"
 )
 
 func TestRedactQuery(t *testing.T) {
@@ -50,25 +43,7 @@ func (l *lockedBuffer) String() string {
 // log has neither the password, the token nor the cookie.
 func TestLogsHoldNoSecrets(t *testing.T) {
 	var logs lockedBuffer
-	cfg := testConfig(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.PublicURL = "http://" + ln.Addr().String()
-	svc, closeServices, err := buildServices(context.Background(), cfg, dbtest.New(t), clock.System)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeServices()
-	log := NewLogger(&logs, "debug")
-	if err := ensureAdmin(context.Background(), cfg, svc.Accounts, log); err != nil {
-		t.Fatal(err)
-	}
-	srv := New(cfg, log, clock.System, svc)
-	go func() { _ = srv.app.Listener(ln) }()
-	defer srv.app.ShutdownWithTimeout(5 * time.Second)
-	ts := &testServer{Server: srv, URL: cfg.PublicURL, client: http.DefaultClient}
+	ts := startTestServer(t, testConfig(t), NewLogger(&logs, "debug"))
 
 	token := ts.adminToken(t)
 	ts.do(t, "GET", "/api/v1/me?token="+token, "", nil).Body.Close()

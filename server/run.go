@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"hoctap/accounts"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
+	"hoctap/media"
 )
 
 // Run starts Hoctap with cfg and serves until ctx is cancelled (SIGINT/SIGTERM in main),
@@ -50,15 +52,38 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 			log.Error("closing the database", "err", err)
 		}
 	}()
-	svc, closeServices, err := buildServices(ctx, cfg, db, clock.System)
+	store, disk, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	svc, closeServices, err := buildServices(ctx, cfg, db, store, clock.System)
 	if err != nil {
 		return err
 	}
 	defer closeServices()
+	if disk != nil {
+		mln, err := net.Listen("tcp", cfg.MediaAddr)
+		if err != nil {
+			return fmt.Errorf("setting HOCTAP_MEDIA_ADDR: listen on %s: %w", cfg.MediaAddr, err)
+		}
+		ms := mediaServer(disk)
+		go serveMedia(ms, mln, log)
+		defer ms.Close()
+		log.Info("the disk media store is serving", "addr", mln.Addr().String(), "public_url", cfg.MediaPublicURL)
+	}
 	if err := ensureAdmin(ctx, cfg, svc.Accounts, log); err != nil {
 		return err
 	}
 	logMode(cfg, log)
+
+	go every(ctx, time.Hour, log, "purge expired sessions", func(ctx context.Context) error {
+		_, err := svc.Accounts.PurgeExpiredSessions(ctx)
+		return err
+	})
+	go every(ctx, time.Hour, log, "purge abandoned uploads", func(ctx context.Context) error {
+		_, err := svc.Media.PurgeAbandonedUploads(ctx, 24*time.Hour)
+		return err
+	})
 
 	srv := New(cfg, log, clock.System, svc)
 	served := make(chan error, 1)
@@ -78,17 +103,20 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 
 // buildServices makes every domain service on db and creates their indexes. The returned
 // func flushes and stops their background work; call it before closing db.
-func buildServices(ctx context.Context, cfg Config, db *database.DB, now clock.Clock) (Services, func(), error) {
+func buildServices(ctx context.Context, cfg Config, db *database.DB, store media.Store, now clock.Clock) (Services, func(), error) {
 	acc := accounts.NewService(db.Database, accounts.Config{
 		SessionTTL:         cfg.SessionTTL,
 		MaxFailuresPerUser: cfg.LoginMaxFailuresPerUser,
 		MaxFailuresPerIP:   cfg.LoginMaxFailuresPerIP,
 		FailureWindow:      cfg.LoginFailureWindow,
 	}, now)
-	if err := acc.EnsureIndexes(ctx); err != nil {
-		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
+	med := media.NewService(media.ServiceConfig{DB: db.Database, Store: store, Now: now, MaxUploadBytes: int64(cfg.MaxUploadMB) << 20})
+	for _, ensure := range []func(context.Context) error{acc.EnsureIndexes, med.EnsureIndexes} {
+		if err := ensure(ctx); err != nil {
+			return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
+		}
 	}
-	return Services{DB: db, Accounts: acc}, func() {}, nil
+	return Services{DB: db, Store: store, Accounts: acc, Media: med}, func() {}, nil
 }
 
 func ensureAdmin(ctx context.Context, cfg Config, acc *accounts.Service, log *slog.Logger) error {

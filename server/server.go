@@ -11,13 +11,16 @@ import (
 	"hoctap/frontend"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
+	"hoctap/media"
 )
 
 // Services are the domain services the HTTP edge calls. buildServices makes them for Run
 // and for tests alike.
 type Services struct {
 	DB       *database.DB
+	Store    media.Store
 	Accounts *accounts.Service
+	Media    *media.Service
 }
 
 // Server is the HTTP edge: the Fiber app and what its handlers need.
@@ -30,6 +33,7 @@ type Server struct {
 	app     *fiber.App
 
 	accounts *accounts.Service
+	media    *media.Service
 	pages    *frontend.Frontend
 }
 
@@ -38,7 +42,8 @@ func New(cfg Config, log *slog.Logger, now clock.Clock, svc Services) *Server {
 	s := &Server{
 		cfg: cfg, log: log, now: now, metrics: newMetrics(),
 		accounts: svc.Accounts,
-		checks:   []check{{name: "database", ping: svc.DB.Ping}},
+		media:    svc.Media,
+		checks:   []check{{name: "database", ping: svc.DB.Ping}, {name: "storage", ping: svc.Store.Ping}},
 	}
 	s.pages = s.newFrontend()
 	s.app = fiber.New(fiber.Config{
@@ -78,6 +83,7 @@ func (s *Server) routes() {
 
 	api := s.app.Group("/api/v1", s.authenticate)
 	s.routeAccounts(api)
+	s.routeMedia(api)
 
 	s.pages.Mount(s.app) // pages and /static/*, after the API so unknown paths still 404
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"testing"
@@ -49,27 +50,54 @@ func newTestServer(t *testing.T, options ...func(*Config)) *testServer {
 	for _, o := range options {
 		o(&cfg)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	return startTestServer(t, cfg, NewLogger(io.Discard, "error"))
+}
+
+// startTestServer runs the real wiring on loopback listeners: the API, and the disk media
+// store's own listener unless cfg names MinIO.
+func startTestServer(t *testing.T, cfg Config, log *slog.Logger) *testServer {
+	t.Helper()
+	ln := listen(t)
 	cfg.PublicURL = "http://" + ln.Addr().String()
+	var mln net.Listener
+	if cfg.S3Endpoint == "" {
+		mln = listen(t)
+		cfg.MediaPublicURL = "http://" + mln.Addr().String()
+	}
 	ctx := context.Background()
 	db := dbtest.New(t)
-	svc, closeServices, err := buildServices(ctx, cfg, db, clock.System)
+	store, disk, err := openStore(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ensureAdmin(ctx, cfg, svc.Accounts, NewLogger(io.Discard, "error")); err != nil {
+	if disk != nil {
+		ms := mediaServer(disk)
+		go serveMedia(ms, mln, log)
+		t.Cleanup(func() { ms.Close() })
+	}
+	svc, closeServices, err := buildServices(ctx, cfg, db, store, clock.System)
+	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(cfg, NewLogger(io.Discard, "error"), clock.System, svc)
+	if err := ensureAdmin(ctx, cfg, svc.Accounts, log); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(cfg, log, clock.System, svc)
 	go func() { _ = srv.app.Listener(ln) }()
 	t.Cleanup(func() {
 		_ = srv.app.ShutdownWithTimeout(5 * time.Second)
 		closeServices()
 	})
-	return &testServer{Server: srv, URL: cfg.PublicURL, DB: db, svc: svc, client: &http.Client{Timeout: 30 * time.Second}}
+	return &testServer{Server: srv, URL: cfg.PublicURL, DB: db, svc: svc, client: &http.Client{Timeout: 60 * time.Second}}
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }
 
 // do sends a request. body may be nil, a []byte or string sent as is, or a value sent as
