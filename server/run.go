@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"hoctap/accounts"
+	"hoctap/courses/live"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
 	"hoctap/media"
@@ -116,7 +117,11 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 			return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 		}
 	}
-	return Services{DB: db, Store: store, Accounts: acc, Media: med}, func() {}, nil
+	hub, closeLive, err := buildLive(ctx, db, liveMembership(nil), now, live.HubOptions{})
+	if err != nil {
+		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
+	}
+	return Services{DB: db, Store: store, Accounts: acc, Media: med, Live: hub}, closeLive, nil
 }
 
 func ensureAdmin(ctx context.Context, cfg Config, acc *accounts.Service, log *slog.Logger) error {

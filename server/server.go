@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"hoctap/accounts"
+	"hoctap/courses/live"
 	"hoctap/frontend"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
@@ -21,6 +22,7 @@ type Services struct {
 	Store    media.Store
 	Accounts *accounts.Service
 	Media    *media.Service
+	Live     *live.Hub
 }
 
 // Server is the HTTP edge: the Fiber app and what its handlers need.
@@ -34,6 +36,7 @@ type Server struct {
 
 	accounts *accounts.Service
 	media    *media.Service
+	live     *live.Hub
 	pages    *frontend.Frontend
 }
 
@@ -43,6 +46,7 @@ func New(cfg Config, log *slog.Logger, now clock.Clock, svc Services) *Server {
 		cfg: cfg, log: log, now: now, metrics: newMetrics(),
 		accounts: svc.Accounts,
 		media:    svc.Media,
+		live:     svc.Live,
 		checks:   []check{{name: "database", ping: svc.DB.Ping}, {name: "storage", ping: svc.Store.Ping}},
 	}
 	s.pages = s.newFrontend()
@@ -84,6 +88,8 @@ func (s *Server) routes() {
 	api := s.app.Group("/api/v1", s.authenticate)
 	s.routeAccounts(api)
 	s.routeMedia(api)
+	s.routeLive(api)
+	s.routeLiveSocket(s.app)
 
 	s.pages.Mount(s.app) // pages and /static/*, after the API so unknown paths still 404
 }

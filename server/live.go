@@ -1,0 +1,365 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+
+	"hoctap/accounts"
+	"hoctap/courses/live"
+	"hoctap/internal/clock"
+	"hoctap/internal/database"
+	"hoctap/internal/errs"
+)
+
+// Websocket keep-alive: a ping every livePingEvery; a peer that answers nothing (no pong,
+// no frame) for liveReadTimeout is dropped, so a dead peer is noticed within a minute.
+const (
+	livePingEvery    = 25 * time.Second
+	liveReadTimeout  = 55 * time.Second
+	liveWriteTimeout = 10 * time.Second
+)
+
+func (s *Server) routeLive(api fiber.Router) {
+	api.Post("/classes/:id/live-sessions", requireAuth, s.createLiveSession)
+	api.Get("/classes/:id/live-sessions", requireAuth, s.listLiveSessions)
+	api.Get("/live-sessions/:id", requireAuth, s.getLiveSession)
+	api.Post("/live-sessions/:id/end", requireAuth, s.endLiveSession)
+	api.Get("/live-sessions/:id/events", requireAuth, s.liveEvents)
+	api.Get("/live-sessions/:id/attendance", requireAuth, s.liveAttendance)
+}
+
+// routeLiveSocket registers the websocket endpoint, outside /api/v1: it authenticates
+// by bearer header, token query parameter or cookie itself.
+func (s *Server) routeLiveSocket(app fiber.Router) {
+	app.Get("/ws/live/:session_id", s.liveUpgrade, websocket.New(s.liveSocket, websocket.Config{
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   live.MaxFrameBytes,
+		WriteBufferSize:  4096,
+	}))
+}
+
+// liveActor is the live package's view of the caller.
+func liveActor(p accounts.Principal) live.Actor {
+	return live.Actor{ID: p.User.ID, FullName: p.User.FullName,
+		Admin: p.Has(accounts.RoleAdmin), UnitAdmin: p.Has(accounts.RoleUnitAdmin)}
+}
+
+type liveSessionBody struct {
+	Title     string    `json:"title"`
+	StartsAt  time.Time `json:"starts_at"`
+	StreamURL string    `json:"stream_url"`
+}
+
+func (s *Server) createLiveSession(c *fiber.Ctx) error {
+	classID, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var b liveSessionBody
+	if err := s.decodeJSON(c, &b); err != nil {
+		return err
+	}
+	sess, err := s.live.Service().CreateSession(c.UserContext(), liveActor(principal(c)), classID,
+		live.NewSession{Title: b.Title, StartsAt: b.StartsAt, StreamURL: b.StreamURL})
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(sess)
+}
+
+func (s *Server) listLiveSessions(c *fiber.Ctx) error {
+	classID, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	items, err := s.live.Service().ListSessions(c.UserContext(), liveActor(principal(c)), classID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(newList(items, len(items)))
+}
+
+func (s *Server) getLiveSession(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	sess, err := s.live.Service().GetSession(c.UserContext(), liveActor(principal(c)), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(sess)
+}
+
+func (s *Server) endLiveSession(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	sess, err := s.live.EndSession(c.UserContext(), liveActor(principal(c)), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(sess)
+}
+
+// sinceParam reads the since query parameter: a sequence number, 0 when absent.
+func sinceParam(c *fiber.Ctx) (int64, error) {
+	v := c.Query("since")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errs.Field("since", "must be a whole number of at least 0")
+	}
+	return n, nil
+}
+
+func (s *Server) liveEvents(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	since, err := sinceParam(c)
+	if err != nil {
+		return err
+	}
+	limit := 100
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return errs.Field("limit", "must be a whole number from 1 to 500")
+		}
+		limit = n
+	}
+	page, err := s.live.Service().Events(c.UserContext(), liveActor(principal(c)), id, since, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) liveAttendance(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	format := c.Query("format", "json")
+	if format != "json" && format != "csv" {
+		return errs.Field("format", "must be json or csv")
+	}
+	// Joins and leaves are written once a second; write them now so the report is current.
+	if err := s.live.FlushAttendance(c.UserContext()); err != nil {
+		return err
+	}
+	rows, err := s.live.Service().Attendance(c.UserContext(), liveActor(principal(c)), id)
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		var b strings.Builder
+		if err := live.WriteAttendanceCSV(&b, rows); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="attendance-`+id+`.csv"`)
+		return c.SendString(b.String())
+	}
+	return c.JSON(newList(rows, len(rows)))
+}
+
+// liveUpgrade runs before the websocket upgrade: it refuses plain HTTP requests and
+// foreign origins (a page on another site must not ride a learner's cookie) and
+// identifies the caller by bearer header, token query parameter or session cookie. An
+// anonymous caller is let through to be closed with 1008 after the upgrade, where a
+// browser can read the reason.
+func (s *Server) liveUpgrade(c *fiber.Ctx) error {
+	if !websocket.IsWebSocketUpgrade(c) {
+		return errs.Invalid("this endpoint speaks websocket only", nil)
+	}
+	if origin := c.Get(fiber.HeaderOrigin); origin != "" && !sameOrigin(origin, s.cfg.PublicURL) {
+		return fmt.Errorf("websocket from origin %q refused: %w", origin, errs.ErrForbidden)
+	}
+	token := bearerToken(c)
+	if token == "" {
+		token = c.Query("token")
+	}
+	if token == "" {
+		token = c.Cookies(sessionCookie)
+	}
+	if token != "" {
+		p, err := s.accounts.Authenticate(c.UserContext(), token)
+		switch {
+		case err == nil:
+			c.Locals(principalKey, p)
+		case !errors.Is(err, errs.ErrUnauthenticated):
+			return err
+		}
+	}
+	return c.Next()
+}
+
+// sameOrigin reports whether origin (scheme://host[:port]) is the public URL's origin.
+func sameOrigin(origin, publicURL string) bool {
+	o, err1 := url.Parse(origin)
+	p, err2 := url.Parse(publicURL)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return strings.EqualFold(o.Scheme, p.Scheme) && strings.EqualFold(o.Host, p.Host)
+}
+
+// liveSocket serves one websocket: it joins the room (closing with 1008 before any
+// event if the caller may not), then reads frames into the room until either side ends.
+// The hub writes to the socket from its own goroutine through wsConn.
+func (s *Server) liveSocket(c *websocket.Conn) {
+	conn := &wsConn{raw: c.Conn}
+	p, ok := c.Locals(principalKey).(accounts.Principal)
+	if !ok {
+		conn.Close(live.ClosePolicy, "sign in first")
+		return
+	}
+	since, err := strconv.ParseInt(c.Query("since", "0"), 10, 64)
+	if err != nil || since < 0 {
+		conn.Close(live.ClosePolicy, "since must be a whole number of at least 0")
+		return
+	}
+	c.SetReadLimit(live.MaxFrameBytes) // over it the library closes with 1009
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	client, err := s.live.Join(ctx, liveActor(p), c.Params("session_id"), since, conn)
+	cancel()
+	if err != nil {
+		code := live.ClosePolicy
+		if errors.Is(err, errs.ErrUnavailable) {
+			code = live.CloseTryAgainLater
+		}
+		detail, _ := describe(err)
+		conn.Close(code, detail.Code+": "+truncateReason(detail.Message))
+		return
+	}
+	defer client.Leave()
+
+	_ = c.SetReadDeadline(time.Now().Add(liveReadTimeout))
+	c.SetPongHandler(func(string) error {
+		return c.SetReadDeadline(time.Now().Add(liveReadTimeout))
+	})
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(livePingEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				if conn.ping() != nil {
+					return
+				}
+			case <-stop:
+				return
+			case <-client.Done():
+				return
+			}
+		}
+	}()
+	for {
+		_, data, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		_ = c.SetReadDeadline(time.Now().Add(liveReadTimeout))
+		client.Receive(data)
+	}
+}
+
+// truncateReason keeps a close reason within the 123 bytes a close frame allows.
+func truncateReason(s string) string {
+	if len(s) <= 100 {
+		return s
+	}
+	s = s[:100]
+	for len(s) > 0 && s[len(s)-1]&0xC0 == 0x80 {
+		s = s[:len(s)-1]
+	}
+	if len(s) > 0 && s[len(s)-1] >= 0xC0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// wsRaw is the part of the websocket connection the adapter uses. It holds the library's
+// connection itself, not contrib's pooled wrapper, which is recycled when the handler
+// returns while the hub's writer may still be finishing.
+type wsRaw interface {
+	WriteMessage(messageType int, data []byte) error
+	WriteControl(messageType int, data []byte, deadline time.Time) error
+	SetWriteDeadline(t time.Time) error
+	Close() error
+}
+
+// wsConn adapts a websocket to live.Conn.
+type wsConn struct {
+	raw  wsRaw
+	once sync.Once
+}
+
+// WriteFrame writes one text frame within liveWriteTimeout.
+func (w *wsConn) WriteFrame(frame []byte) error {
+	_ = w.raw.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
+	return w.raw.WriteMessage(websocket.TextMessage, frame)
+}
+
+// Close sends a close frame with code and reason, then closes the connection, which
+// ends the reader and any write in progress.
+func (w *wsConn) Close(code int, reason string) {
+	w.once.Do(func() {
+		_ = w.raw.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		_ = w.raw.Close()
+	})
+}
+
+func (w *wsConn) ping() error {
+	return w.raw.WriteControl(websocket.PingMessage, nil, time.Now().Add(liveWriteTimeout))
+}
+
+// buildLive makes the live-session service and this process's hub on db, with members
+// telling who belongs to a class (the courses service). The returned func closes the hub:
+// every socket gets 1001, accepted events are stored and every leave is written.
+func buildLive(ctx context.Context, db *database.DB, members live.Membership, now clock.Clock, opt live.HubOptions) (*live.Hub, func(), error) {
+	svc := live.NewService(db.Database, now, members)
+	if err := svc.EnsureIndexes(ctx); err != nil {
+		return nil, nil, err
+	}
+	hub := live.NewHub(svc, opt)
+	return hub, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = hub.Close(ctx)
+	}, nil
+}
+
+// liveMembership returns v as the live package's Membership when it implements it (the
+// courses service, with its ClassRole method); otherwise a Membership that answers
+// unavailable, so that joins fail loudly rather than letting anyone in.
+func liveMembership(v any) live.Membership {
+	if m, ok := v.(live.Membership); ok && m != nil {
+		return m
+	}
+	return unwiredMembership{}
+}
+
+type unwiredMembership struct{}
+
+func (unwiredMembership) ClassRole(context.Context, string, string) (string, error) {
+	return "", fmt.Errorf("class membership is not available: the courses service does not provide ClassRole: %w", errs.ErrUnavailable)
+}
