@@ -26,6 +26,9 @@ var reasonKeys = []struct{ prefix, key string }{
 	{"must be at most", "reason.too_long"},
 	{"is wrong", "reason.wrong"},
 	{"unknown role", "reason.unknown_role"},
+	{"is not a whole number", "reason.whole_number"},
+	{"is not a date", "reason.date"},
+	{"at most 500 at once", "reason.too_many"},
 }
 
 func (v *view) reason(r string) string {

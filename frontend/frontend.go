@@ -41,8 +41,9 @@ type Deps struct {
 	Accounts Accounts
 	// Courses and Media may be nil while those services are not wired: the learner pages
 	// are then not mounted.
-	Courses Courses
-	Media   Media
+	Courses  Courses
+	Teaching Teaching
+	Media    Media
 
 	// Authenticate is the server's middleware: it stores the caller of a valid session
 	// cookie (read back with Principal), passes anonymous requests through, and refuses an
@@ -142,6 +143,9 @@ func (f *Frontend) Mount(r fiber.Router) {
 	if f.d.Courses != nil {
 		f.mountLearn(r, signedIn)
 	}
+	if f.d.Teaching != nil {
+		f.mountTeach(r, signedIn)
+	}
 	r.Get("/account", signedIn(f.accountPage)...)
 	r.Post("/account/password", signedIn(f.changePassword)...)
 
@@ -192,6 +196,10 @@ func (f *Frontend) homeFor(p accounts.Principal) string {
 	switch {
 	case p.Has(accounts.RoleAdmin), p.Has(accounts.RoleUnitAdmin):
 		return "/admin/units"
+	case f.d.Teaching != nil && p.Has(accounts.RoleLecturer):
+		return "/teach/courses"
+	case f.d.Teaching != nil && p.Has(accounts.RoleTrainer):
+		return "/teach/classes"
 	case f.d.Courses != nil:
 		return "/learn"
 	}
@@ -380,6 +388,12 @@ func (v *view) Nav() []navItem {
 	var items []navItem
 	if v.f.d.Courses != nil {
 		items = append(items, navItem{"/learn", "nav.learn", "learn"})
+	}
+	if v.f.d.Teaching != nil && (v.Has("lecturer") || v.Has("admin")) {
+		items = append(items, navItem{"/teach/courses", "nav.courses", "courses"})
+	}
+	if v.f.d.Teaching != nil && (v.Has("trainer") || v.Has("unit_admin") || v.Has("admin")) {
+		items = append(items, navItem{"/teach/classes", "nav.classes", "classes"})
 	}
 	if v.Has("admin") || v.Has("unit_admin") {
 		items = append(items,

@@ -24,7 +24,7 @@ var actionRE = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
 
 // dynamicPrefixes are keys templates and code build at run time; each is checked over
 // every value it can take in TestDynamicKeysExist.
-var dynamicPrefixes = []string{"error.", "role.", "kind."}
+var dynamicPrefixes = []string{"error.", "role.", "kind.", "status."}
 
 func templateSources(t *testing.T) map[string]string {
 	t.Helper()
@@ -127,6 +127,9 @@ func TestDynamicKeysExist(t *testing.T) {
 	}
 	for _, k := range []courses.Kind{courses.KindVideo, courses.KindPDF, courses.KindSlides, courses.KindText} {
 		keys = append(keys, "kind."+string(k))
+	}
+	for _, s := range []courses.Status{courses.StatusDraft, courses.StatusPublished, courses.StatusArchived} {
+		keys = append(keys, "status."+string(s))
 	}
 	for _, code := range []string{"invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "rate_limited", "unavailable", "internal", "form_expired"} {
 		keys = append(keys, "error."+code+".title", "error."+code+".text")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ type learnWorld struct {
 	acc      *accounts.Service
 	crs      *courses.Service
 	learner  string // session token
+	admin    string // session token
 	classID  string
 	lessons  []courses.Lesson
 	courseID string
@@ -58,7 +60,7 @@ func newLearnWorld(t *testing.T) *learnWorld {
 		}
 		return p, res.Token
 	}
-	admin, _ := login("admin", "admin-password-1")
+	admin, adminToken := login("admin", "admin-password-1")
 	unit, err := acc.CreateUnit(ctx, admin, accounts.NewUnit{Name: "Xã Tân Lập", Code: "XTL"})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +103,7 @@ func newLearnWorld(t *testing.T) *learnWorld {
 	_, token := login("hoc.vien", "hocvien-pass")
 
 	f := New(Deps{
-		Accounts: acc, Courses: crs,
+		Accounts: acc, Courses: crs, Teaching: crs,
 		Authenticate: func(c *fiber.Ctx) error {
 			if tok := c.Cookies("hoctap_session"); tok != "" {
 				p, err := acc.Authenticate(c.UserContext(), tok)
@@ -129,22 +131,39 @@ func newLearnWorld(t *testing.T) *learnWorld {
 		return f.RenderError(c, status, errs.Code(err), err.Error())
 	}})
 	f.Mount(app)
-	return &learnWorld{app: app, acc: acc, crs: crs, learner: token, classID: class.ID, lessons: lessons, courseID: course.ID}
+	return &learnWorld{app: app, acc: acc, crs: crs, learner: token, admin: adminToken, classID: class.ID, lessons: lessons, courseID: course.ID}
 }
 
 // get fetches a page as the learner and returns the status and body.
 func (w *learnWorld) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
-	req.Header.Set("Cookie", "hoctap_session="+w.learner)
+	return w.do(t, w.learner, http.MethodGet, path, nil)
+}
+
+// do sends a request with a session token and an optional form, returning the status and
+// the body, or the Location of a redirect.
+func (w *learnWorld) do(t *testing.T, token, method, path string, form url.Values) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Cookie", "hoctap_session="+token)
 	req.Header.Set("Accept", "text/html")
 	resp, err := w.app.Test(req, 10_000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	if loc := resp.Header.Get("Location"); loc != "" {
+		return resp.StatusCode, loc
+	}
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
 }
 
 var tagRE = regexp.MustCompile(`<[^>]+>`)
@@ -231,5 +250,86 @@ func TestLearnerPages(t *testing.T) {
 	}
 	if status, _ := w.get(t, "/learn/classes/"+w.classID+"/lessons/nope"); status != http.StatusNotFound {
 		t.Errorf("unknown lesson: %d, want 404", status)
+	}
+}
+
+func TestTeachingPages(t *testing.T) {
+	w := newLearnWorld(t)
+	post := func(path string, form url.Values) (int, string) {
+		t.Helper()
+		return w.do(t, w.admin, http.MethodPost, path, form)
+	}
+
+	// Create a course; a taken code is refused on the form.
+	status, loc := post("/teach/courses", url.Values{"code": {"LLCT-02"}, "title": {"Lý luận chính trị nâng cao"}, "category": {"ly_luan_chinh_tri"}})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/teach/courses/") {
+		t.Fatalf("creating a course: %d %s", status, loc)
+	}
+	coursePath := strings.SplitN(loc, "?", 2)[0]
+	if status, body := post("/teach/courses", url.Values{"code": {"LLCT-02"}, "title": {"Trùng"}, "category": {"ly_luan_chinh_tri"}}); status != http.StatusConflict || !strings.Contains(body, "Mã khóa học này đã được dùng.") {
+		t.Errorf("duplicate course code: %d", status)
+	}
+
+	// Publishing an empty course is refused politely.
+	if status, body := post(coursePath+"/publish", url.Values{}); status != http.StatusConflict && status != http.StatusUnprocessableEntity {
+		t.Errorf("publishing an empty course: %d\n%s", status, visible(body))
+	}
+
+	// Two modules, a lesson in the second, then move the second module up.
+	for _, title := range []string{"Chương A", "Chương B"} {
+		if status, loc := post(coursePath+"/modules", url.Values{"title": {title}}); status != http.StatusSeeOther {
+			t.Fatalf("adding module %s: %d %s", title, status, loc)
+		}
+	}
+	_, body := w.do(t, w.admin, http.MethodGet, coursePath, nil)
+	moduleIDs := regexp.MustCompile(`id="m-([0-9a-f]+)"`).FindAllStringSubmatch(body, -1)
+	if len(moduleIDs) != 2 {
+		t.Fatalf("%d modules shown, want 2", len(moduleIDs))
+	}
+	// A bad lesson (a video without its file) is refused with the field marked.
+	if status, body := post(coursePath+"/lessons", url.Values{"module_id": {moduleIDs[1][1]}, "title": {"Video"}, "kind": {"video"}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="media_id-error"`) {
+		t.Errorf("a video lesson without media: %d", status)
+	}
+	if status, loc := post(coursePath+"/lessons", url.Values{"module_id": {moduleIDs[1][1]}, "title": {"Bài đọc B1"}, "kind": {"text"}, "body": {"Nội dung."}}); status != http.StatusSeeOther {
+		t.Fatalf("adding a lesson: %d %s", status, loc)
+	}
+	if status, loc := post(coursePath+"/move", url.Values{"module_id": {moduleIDs[1][1]}, "position": {"0"}}); status != http.StatusSeeOther {
+		t.Fatalf("moving a module: %d %s", status, loc)
+	}
+	_, body = w.do(t, w.admin, http.MethodGet, coursePath, nil)
+	if a, b := strings.Index(body, "Chương B"), strings.Index(body, "Chương A"); a < 0 || b < 0 || a > b {
+		t.Errorf("after moving up, Chương B should come first")
+	}
+	if status, loc := post(coursePath+"/publish", url.Values{}); status != http.StatusSeeOther {
+		t.Fatalf("publishing: %d %s", status, loc)
+	}
+
+	// Open a class and enrol by username list; an unknown name is reported.
+	status, loc = post(coursePath+"/classes", url.Values{"name": {"Lớp LLCT K5"}, "starts_on": {"2026-01-05"}, "ends_on": {"2026-03-31"}, "capacity": {"30"}})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/teach/classes/") {
+		t.Fatalf("opening a class: %d %s", status, loc)
+	}
+	classPath := strings.SplitN(loc, "?", 2)[0]
+	status, body = post(classPath+"/enrol", url.Values{"usernames": {"hoc.vien\nkhong.co.ai"}})
+	if status != http.StatusOK {
+		t.Fatalf("enrolling: %d", status)
+	}
+	text := visible(body)
+	for _, want := range []string{"Đã ghi danh 1 người", "khong.co.ai", "Lê Thị Hoa", "05/01/2026 – 31/03/2026", "0/1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("class page after enrolling lacks %q:\n%s", want, text)
+		}
+	}
+	// Bad dates are refused on the form.
+	if status, body := post(coursePath+"/classes", url.Values{"name": {"X"}, "starts_on": {"05/01/2026"}, "ends_on": {""}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="starts_on-error"`) {
+		t.Errorf("bad class dates: %d", status)
+	}
+
+	// The classes list shows it; a learner may not see teaching pages.
+	if _, body := w.do(t, w.admin, http.MethodGet, "/teach/classes", nil); !strings.Contains(body, "Lớp LLCT K5") {
+		t.Errorf("the classes list lacks the new class")
+	}
+	if status, _ := w.get(t, "/teach/courses"); status != http.StatusForbidden {
+		t.Errorf("a learner at /teach/courses: %d, want 403", status)
 	}
 }

@@ -16,7 +16,7 @@ var templateFiles embed.FS
 // the shared partials (templates/partials/*.html). Each page defines "title" and
 // "content"; the layout executes them.
 func parsePages() (map[string]*template.Template, error) {
-	base, err := template.New("base").ParseFS(templateFiles, "templates/partials/*.html")
+	base, err := template.New("base").Funcs(templateFuncs).ParseFS(templateFiles, "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parsing the layout: %w", err)
 	}
@@ -26,11 +26,19 @@ func parsePages() (map[string]*template.Template, error) {
 	}
 	pages := map[string]*template.Template{}
 	for _, n := range names {
-		t, err := template.Must(base.Clone()).ParseFS(templateFiles, n)
+		t, err := base.Clone()
+		if err == nil {
+			t, err = t.ParseFS(templateFiles, n)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", n, err)
 		}
 		pages[strings.TrimSuffix(path.Base(n), ".html")] = t
 	}
 	return pages, nil
+}
+
+// templateFuncs are the few helpers templates need beyond the view's methods.
+var templateFuncs = template.FuncMap{
+	"add": func(a, b int) int { return a + b },
 }
