@@ -103,11 +103,16 @@ func (s *Service) directory(ctx context.Context) (*directory, time.Time, error) 
 		if err != nil {
 			return nil, fmt.Errorf("reports: units: %w", err)
 		}
-		all := make([]string, len(units))
-		for i, u := range units {
-			all[i] = u.ID
+		var users []accounts.User
+		if l, ok := s.dir.(ActiveStaffLister); ok {
+			users, err = l.ListActiveStaff(ctx)
+		} else {
+			all := make([]string, len(units))
+			for i, u := range units {
+				all[i] = u.ID
+			}
+			users, err = s.dir.ListUsersInUnits(ctx, all)
 		}
-		users, err := s.dir.ListUsersInUnits(ctx, all)
 		if err != nil {
 			return nil, fmt.Errorf("reports: users: %w", err)
 		}

@@ -2,7 +2,12 @@ package reports
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
 )
@@ -126,4 +131,40 @@ type Attendance interface {
 	// CourseAttendanceMinutes returns, per user, the minutes present in live sessions of
 	// every class of the course.
 	CourseAttendanceMinutes(ctx context.Context, courseID string) (map[string]int, error)
+}
+
+// ActiveStaffLister is an optional extension of Directory: every active user with only
+// the fields reports uses. Roll-ups use it when the Directory has it, because reading
+// whole user documents of a province (40,000 of them) is many times slower.
+type ActiveStaffLister interface {
+	ListActiveStaff(ctx context.Context) ([]accounts.User, error)
+}
+
+// AccountsDirectory is the Directory the server gives reports: the accounts service, plus
+// ListActiveStaff, a read-only find on accounts' users collection with a projection
+// (accounts offers no projected listing; its exported User type is the schema read).
+type AccountsDirectory struct {
+	*accounts.Service
+	users *mongo.Collection
+}
+
+// NewAccountsDirectory wraps the accounts service over db.
+func NewAccountsDirectory(acc *accounts.Service, db *mongo.Database) *AccountsDirectory {
+	return &AccountsDirectory{Service: acc, users: db.Collection(accounts.UsersCollection)}
+}
+
+// ListActiveStaff returns every active user with id, username, full name, unit, position
+// and the folded name; nothing else is read.
+func (d *AccountsDirectory) ListActiveStaff(ctx context.Context) ([]accounts.User, error) {
+	cur, err := d.users.Find(ctx, bson.M{"active": true}, options.Find().SetProjection(bson.M{
+		"_id": 1, "username": 1, "full_name": 1, "unit_id": 1, "position": 1, "active": 1, "name_fold": 1,
+	}).SetBatchSize(5000))
+	if err != nil {
+		return nil, fmt.Errorf("reports: find staff: %w", dbErr(err))
+	}
+	out := []accounts.User{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("reports: read staff: %w", dbErr(err))
+	}
+	return out, nil
 }

@@ -188,7 +188,7 @@ func newWorld(t testing.TB) *world {
 	if err := w.acc.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(Config{DB: db.Database, Clock: w.clock.Now, Directory: w.acc, Learning: w.learn,
+	svc, err := New(Config{DB: db.Database, Clock: w.clock.Now, Directory: NewAccountsDirectory(w.acc, db.Database), Learning: w.learn,
 		Quizzes: w.quiz, Live: w.live, PublicURL: "https://hoctap.example.gov.vn/"})
 	if err != nil {
 		t.Fatal(err)

@@ -133,10 +133,17 @@ func newUnitTree(all []accounts.Unit, rootID string) (*unitTree, bool) {
 		}
 		t.children[u.ParentID] = append(t.children[u.ParentID], id)
 	}
+	fold := make(map[string]string, len(t.units))
+	for id, u := range t.units {
+		if u.NameFold != "" {
+			fold[id] = u.NameFold
+		} else {
+			fold[id] = textfold.Fold(u.Name)
+		}
+	}
 	for p, kids := range t.children {
 		slices.SortFunc(kids, func(a, b string) int {
-			ua, ub := t.units[a], t.units[b]
-			if c := strings.Compare(textfold.Fold(ua.Name), textfold.Fold(ub.Name)); c != 0 {
+			if c := strings.Compare(fold[a], fold[b]); c != 0 {
 				return c
 			}
 			return strings.Compare(a, b)
