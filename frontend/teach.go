@@ -355,7 +355,9 @@ func (f *Frontend) renderTrainerClass(c *fiber.Ctx, v *view, p accounts.Principa
 	if err != nil {
 		return err
 	}
-	visible := func(u accounts.Unit) bool { return everything || slices.Contains(ids, u.ID) || p.Has(accounts.RoleTrainer) }
+	visible := func(u accounts.Unit) bool {
+		return everything || slices.Contains(ids, u.ID) || p.Has(accounts.RoleTrainer)
+	}
 	v.Data = trainerClassData{Class: class, Learners: learners, Total: page.Total, Truncated: page.Total > len(learners),
 		Tree: buildTree(all, visible), Result: res, Unknown: unknown}
 	return f.render(c, "trainer_class", v)
