@@ -129,7 +129,7 @@ func TestFreshStartPrintsAdminPasswordOnceAndKeepsDataAcrossRestarts(t *testing.
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	env := []string{"HOCTAP_DATA_DIR=" + dir, "HOCTAP_ADMIN_PASSWORD=", "HOCTAP_MONGODB_URI=", "HOCTAP_S3_ENDPOINT="}
+	env := []string{"HOCTAP_MEDIA_ADDR=" + freeAddr(t), "HOCTAP_DATA_DIR=" + dir, "HOCTAP_ADMIN_PASSWORD=", "HOCTAP_MONGODB_URI=", "HOCTAP_S3_ENDPOINT="}
 
 	p := start(t, bin, addr, env...)
 	created := logged(t, p.log.String(), "created the admin account")
