@@ -159,6 +159,11 @@ func (s *Service) CreateUpload(ctx context.Context, actor accounts.Principal, in
 		Status: StatusPending, UploaderID: actor.User.ID, CreatedAt: s.cfg.Now(),
 	}
 	obj.Key = "lectures/" + obj.CreatedAt.Format("2006/01") + "/" + obj.ID
+	// Presigning needs no network, so ask the store first: a browser must not be sent to
+	// a storage server that is down.
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		return Ticket{}, err
+	}
 	ticket, err := s.presignUpload(ctx, &obj)
 	if err != nil {
 		return Ticket{}, err
@@ -291,6 +296,9 @@ func (s *Service) GetObject(ctx context.Context, actor accounts.Principal, id st
 	}
 	if obj.Status != StatusReady {
 		return Object{}, fmt.Errorf("media: %s is still being uploaded: %w", id, errs.ErrConflict)
+	}
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		return Object{}, err
 	}
 	req, err := s.cfg.Store.PresignGet(ctx, obj.Key, GetOptions{Expiry: s.cfg.DownloadExpiry, Filename: obj.Filename, Inline: true})
 	if err != nil {

@@ -219,3 +219,28 @@ func TestLargeMultipartUploadToMinIO(t *testing.T) {
 		t.Fatalf("readyz: %+v", ready)
 	}
 }
+
+// TestReadyzNamesStorageWhenMinIOIsDown points the server at a MinIO that is not there:
+// /readyz answers 503 naming storage, uploads fail fast with 503, the rest keeps working.
+func TestReadyzNamesStorageWhenMinIOIsDown(t *testing.T) {
+	ln := listen(t)
+	dead := ln.Addr().String()
+	ln.Close()
+	ts := newTestServer(t, func(c *Config) {
+		c.S3Endpoint, c.S3AccessKey, c.S3SecretKey, c.S3Bucket = dead, "minioadmin", "minioadmin", "hoctap"
+	})
+	var ready struct {
+		Status string
+		Down   []string
+		Checks map[string]string
+	}
+	ts.call(t, "GET", "/readyz", "", nil, http.StatusServiceUnavailable, &ready)
+	if ready.Status != "unavailable" || len(ready.Down) != 1 || ready.Down[0] != "storage" || ready.Checks["database"] != "ok" {
+		t.Fatalf("readyz: %+v", ready)
+	}
+	lecturer, _, _ := lecturerFixture(t, ts)
+	ts.callErr(t, "POST", "/api/v1/media/uploads", lecturer, map[string]any{"filename": "a.mp4", "content_type": "video/mp4", "size": 100}, http.StatusServiceUnavailable, "unavailable")
+	if n := ts.count(t, media.CollMediaObjects); n != 0 {
+		t.Fatalf("a failed upload left %d records", n)
+	}
+}
