@@ -249,3 +249,5 @@ func wantCode(t testing.TB, err error, code string) {
 		t.Fatalf("error %v: code %q, want %q", err, got, code)
 	}
 }
+
+func errCode(err error) string { return errs.Code(err) }

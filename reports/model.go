@@ -201,9 +201,11 @@ type PlanCategoryReport struct {
 	PlanFigures
 }
 
-// PlanUnitReport is one unit's figures: the plan unit itself (its own staff only) and each
-// direct sub-unit with everything below it. Planned is that unit's own plan for the year
-// when it has one, else the sum of its sub-units' plans.
+// PlanUnitReport is one row of a plan report by unit: first the plan's unit with every
+// figure (depth 0), then its own staff outside any sub-unit ("(trực thuộc)", when there
+// are sub-units and such learners), then each direct sub-unit with everything below it
+// (depth 1). A sub-unit's Planned is its own plan for the year when it has one, else the
+// sum of its sub-units' plans.
 type PlanUnitReport struct {
 	Unit  UnitRef `json:"unit"`
 	Depth int     `json:"depth"`

@@ -180,7 +180,7 @@ func (t *unitTree) contains(id string) bool { _, ok := t.units[id]; return ok }
 
 // counted is a person a target counts, with whether they are done.
 type counted struct {
-	user     accounts.User
+	user     *accounts.User // points into the directory snapshot: never modified
 	done     bool
 	progress float64
 }

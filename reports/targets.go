@@ -327,7 +327,8 @@ func (s *Service) people(ctx context.Context, t Target, tree *unitTree, users []
 	}
 	set := foldPositions(t.Positions)
 	out := make([]counted, 0, len(users))
-	for _, u := range users {
+	for i := range users {
+		u := &users[i]
 		if !u.Active || !tree.contains(u.UnitID) || !positionCounts(set, u.Position) {
 			continue
 		}
