@@ -41,9 +41,10 @@ type Deps struct {
 	Accounts Accounts
 	// Courses and Media may be nil while those services are not wired: the learner pages
 	// are then not mounted.
-	Courses  Courses
-	Teaching Teaching
-	Media    Media
+	Courses    Courses
+	Teaching   Teaching
+	Assessment Assessment
+	Media      Media
 
 	// Authenticate is the server's middleware: it stores the caller of a valid session
 	// cookie (read back with Principal), passes anonymous requests through, and refuses an
@@ -145,6 +146,9 @@ func (f *Frontend) Mount(r fiber.Router) {
 	}
 	if f.d.Teaching != nil {
 		f.mountTeach(r, signedIn)
+	}
+	if f.d.Assessment != nil {
+		f.mountQuiz(r, signedIn)
 	}
 	r.Get("/account", signedIn(f.accountPage)...)
 	r.Post("/account/password", signedIn(f.changePassword)...)
@@ -261,6 +265,14 @@ func toFloat(x any) float64 {
 		return n
 	case float32:
 		return float64(n)
+	case *float64:
+		if n != nil {
+			return *n
+		}
+	case *int:
+		if n != nil {
+			return float64(*n)
+		}
 	}
 	return 0
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"hoctap/accounts"
+	"hoctap/assessment"
 	"hoctap/courses"
 	"hoctap/internal/errs"
 	"hoctap/media"
@@ -103,6 +104,7 @@ type outlineModule struct {
 }
 
 type classData struct {
+	Quizzes  []assessment.Quiz
 	Class    courses.Class
 	Progress courses.ClassProgress
 	Modules  []outlineModule
@@ -114,6 +116,9 @@ func (f *Frontend) classPage(c *fiber.Ctx) error {
 	p, _ := f.d.Principal(c)
 	d, err := f.classData(c, p, c.Params("id"))
 	if err != nil {
+		return err
+	}
+	if d.Quizzes, err = f.quizzesOf(c, p, d.Class.CourseID); err != nil {
 		return err
 	}
 	v := f.newView(c, "learn")

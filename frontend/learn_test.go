@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"hoctap/accounts"
+	"hoctap/assessment"
 	"hoctap/courses"
 	"hoctap/internal/dbtest"
 	"hoctap/internal/errs"
@@ -28,6 +29,8 @@ type learnWorld struct {
 	crs      *courses.Service
 	learner  string // session token
 	admin    string // session token
+	adminP   accounts.Principal
+	asm      *assessment.Service
 	classID  string
 	lessons  []courses.Lesson
 	courseID string
@@ -101,9 +104,13 @@ func newLearnWorld(t *testing.T) *learnWorld {
 		t.Fatal(err)
 	}
 	_, token := login("hoc.vien", "hocvien-pass")
+	asm := assessment.New(assessment.Config{DB: db.Database, Clock: time.Now, Enrolments: enrolmentsOf{crs, admin}})
+	if err := asm.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	f := New(Deps{
-		Accounts: acc, Courses: crs, Teaching: crs,
+		Accounts: acc, Courses: crs, Teaching: crs, Assessment: asm,
 		Authenticate: func(c *fiber.Ctx) error {
 			if tok := c.Cookies("hoctap_session"); tok != "" {
 				p, err := acc.Authenticate(c.UserContext(), tok)
@@ -131,7 +138,7 @@ func newLearnWorld(t *testing.T) *learnWorld {
 		return f.RenderError(c, status, errs.Code(err), err.Error())
 	}})
 	f.Mount(app)
-	return &learnWorld{app: app, acc: acc, crs: crs, learner: token, admin: adminToken, classID: class.ID, lessons: lessons, courseID: course.ID}
+	return &learnWorld{app: app, acc: acc, crs: crs, asm: asm, adminP: admin, learner: token, admin: adminToken, classID: class.ID, lessons: lessons, courseID: course.ID}
 }
 
 // get fetches a page as the learner and returns the status and body.
@@ -331,5 +338,104 @@ func TestTeachingPages(t *testing.T) {
 	}
 	if status, _ := w.get(t, "/teach/courses"); status != http.StatusForbidden {
 		t.Errorf("a learner at /teach/courses: %d, want 403", status)
+	}
+}
+
+// enrolmentsOf answers assessment's questions about enrolment from the real courses
+// service, looking through the classes of the course as an admin.
+type enrolmentsOf struct {
+	crs   *courses.Service
+	admin accounts.Principal
+}
+
+func (e enrolmentsOf) IsEnrolledInCourse(ctx context.Context, userID, courseID string) (bool, error) {
+	classes, err := e.crs.ListClasses(ctx, e.admin, courses.ClassFilter{CourseID: courseID, Limit: 500})
+	if err != nil {
+		return false, err
+	}
+	for _, cl := range classes.Items {
+		page, err := e.crs.ListClassEnrolments(ctx, e.admin, cl.ID, courses.EnrolmentFilter{Limit: 500})
+		if err != nil {
+			return false, err
+		}
+		for _, en := range page.Items {
+			if en.UserID == userID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+func (e enrolmentsOf) IsTrainerOfCourse(context.Context, string, string) (bool, error) { return false, nil }
+
+func TestQuizPages(t *testing.T) {
+	w := newLearnWorld(t)
+	ctx := context.Background()
+	pts := 2.0
+	single, err := w.asm.CreateQuestion(ctx, w.adminP, assessment.QuestionInput{Bank: "Kỹ năng số", Type: assessment.TypeSingle,
+		Text: "Cổng dịch vụ công quốc gia là gì?", Points: &pts,
+		Choices: []assessment.ChoiceInput{{ID: "a", Text: "dichvucong.gov.vn", Correct: true}, {ID: "b", Text: "Một mạng xã hội"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num, err := w.asm.CreateQuestion(ctx, w.adminP, assessment.QuestionInput{Bank: "Kỹ năng số", Type: assessment.TypeNumerical,
+		Text: "Một nửa của 5 là bao nhiêu?", Numeric: []assessment.NumericAnswer{{Value: 2.5, Fraction: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiz, err := w.asm.CreateQuiz(ctx, w.adminP, assessment.QuizInput{CourseID: w.courseID, Title: "Kiểm tra chương 1", TimeLimitS: 900, MaxAttempts: 2,
+		Items: []assessment.Item{{QuestionID: single.ID}, {QuestionID: num.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, body := w.get(t, "/learn/classes/"+w.classID)
+	if !strings.Contains(body, `href="/learn/quizzes/`+quiz.ID+`"`) {
+		t.Fatalf("the class page does not list the quiz:\n%s", visible(body))
+	}
+	status, body := w.get(t, "/learn/quizzes/"+quiz.ID)
+	if status != http.StatusOK || !strings.Contains(visible(body), "Bắt đầu làm bài") || !strings.Contains(visible(body), "15:00") {
+		t.Fatalf("quiz page: %d\n%s", status, visible(body))
+	}
+	status, loc := w.do(t, w.learner, http.MethodPost, "/learn/quizzes/"+quiz.ID+"/start", url.Values{})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/learn/attempts/") {
+		t.Fatalf("starting: %d %s", status, loc)
+	}
+	attemptPath := loc
+	status, body = w.get(t, attemptPath)
+	if status != http.StatusOK || !strings.Contains(body, `<script type="module" src="/static/js/quiz.js?v=`) || !strings.Contains(body, `data-deadline="`) {
+		t.Fatalf("attempt page: %d\n%s", status, body)
+	}
+	if m := regexp.MustCompile(`id="quiz-timer"[^>]*>(1[45]:[0-5][0-9])<`).FindStringSubmatch(body); m == nil {
+		t.Errorf("the countdown does not start near 15:00:\n%s", visible(body))
+	}
+
+	// Save without JavaScript: the answers come back checked and filled in.
+	form := url.Values{"q_" + single.ID: {"a"}, "q_" + num.ID: {"2,5"}, "action": {"save"}}
+	if status, loc := w.do(t, w.learner, http.MethodPost, attemptPath, form); status != http.StatusSeeOther || !strings.HasSuffix(loc, "?saved=1") {
+		t.Fatalf("saving: %d %s", status, loc)
+	}
+	_, body = w.get(t, attemptPath+"?saved=1")
+	if !strings.Contains(body, `value="a" checked`) || !strings.Contains(body, `value="2.5"`) || !strings.Contains(visible(body), "Đã lưu câu trả lời.") {
+		t.Errorf("saved answers not shown:\n%s", body)
+	}
+
+	// Submit: the review shows the score.
+	form.Set("action", "submit")
+	if status, _ := w.do(t, w.learner, http.MethodPost, attemptPath, form); status != http.StatusSeeOther {
+		t.Fatalf("submitting: %d", status)
+	}
+	_, body = w.get(t, attemptPath)
+	if text := visible(body); !strings.Contains(text, "3,0 / 3,0 · 100%") || !strings.Contains(text, "Đạt") || !strings.Contains(text, "Được 2,0/2,0 điểm") {
+		t.Errorf("review after submitting:\n%s", text)
+	}
+	// Submitting again changes nothing and still shows the review.
+	if status, _ := w.do(t, w.learner, http.MethodPost, attemptPath, form); status != http.StatusSeeOther {
+		t.Errorf("submitting twice: %d", status)
+	}
+	_, body = w.get(t, "/learn/quizzes/"+quiz.ID)
+	if text := visible(body); !strings.Contains(text, "Đã làm 1/2 lần") || !strings.Contains(text, "100%") {
+		t.Errorf("quiz page after one attempt:\n%s", text)
 	}
 }
