@@ -367,7 +367,9 @@ func (e enrolmentsOf) IsEnrolledInCourse(ctx context.Context, userID, courseID s
 	return false, nil
 }
 
-func (e enrolmentsOf) IsTrainerOfCourse(context.Context, string, string) (bool, error) { return false, nil }
+func (e enrolmentsOf) IsTrainerOfCourse(context.Context, string, string) (bool, error) {
+	return false, nil
+}
 
 func TestQuizPages(t *testing.T) {
 	w := newLearnWorld(t)

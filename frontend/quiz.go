@@ -112,7 +112,9 @@ func (d attemptData) Text(qid string) string {
 func (d attemptData) Matched(qid, item string) string { return d.Attempt.Answers[qid].Pairs[item] }
 
 // Rank is the 1-based place given to choice id of an ordering question, or 0.
-func (d attemptData) Rank(qid, id string) int { return slices.Index(d.Attempt.Answers[qid].List, id) + 1 }
+func (d attemptData) Rank(qid, id string) int {
+	return slices.Index(d.Attempt.Answers[qid].List, id) + 1
+}
 
 // Seq is 1..n, for rank pickers.
 func (d attemptData) Seq(n int) []int {
