@@ -61,7 +61,7 @@ type liveSessionBody struct {
 }
 
 func (s *Server) createLiveSession(c *fiber.Ctx) error {
-	classID, err := idParam(c, "id")
+	classID, err := idParam(c, "id") // copied by the service before it keeps it
 	if err != nil {
 		return err
 	}

@@ -143,6 +143,8 @@ func (s *Service) CreateSession(ctx context.Context, a Actor, classID string, in
 	if role != RoleTrainer {
 		return Session{}, fmt.Errorf("live: only a trainer of the class may schedule a session: %w", errs.ErrForbidden)
 	}
+	// Copies: callers may pass strings backed by a request buffer, and sessions are cached.
+	classID, in.StreamURL = strings.Clone(classID), strings.Clone(in.StreamURL)
 	sess := Session{
 		ID: ids.New(), ClassID: classID, Title: in.Title, StartsAt: in.StartsAt, StreamURL: in.StreamURL,
 		CreatedBy: a.ID, CreatedAt: s.now().UTC().Truncate(time.Millisecond),

@@ -1,0 +1,380 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"hoctap/courses/live"
+	"hoctap/internal/clock"
+	"hoctap/internal/dbtest"
+)
+
+// liveMembers is a live.Membership the test fills once it knows the users' ids.
+type liveMembers struct {
+	mu    sync.Mutex
+	roles map[string]string // class id + "/" + user id → role
+}
+
+func (m *liveMembers) set(classID, userID, role string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.roles[classID+"/"+userID] = role
+}
+
+func (m *liveMembers) ClassRole(_ context.Context, classID, userID string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.roles[classID+"/"+userID], nil
+}
+
+// newLiveTestServer is startTestServer with the live hub on a test Membership (the
+// courses service provides the real one).
+func newLiveTestServer(t *testing.T) (*testServer, *liveMembers) {
+	t.Helper()
+	cfg := testConfig(t)
+	log := NewLogger(io.Discard, "error")
+	ln := listen(t)
+	cfg.PublicURL = "http://" + ln.Addr().String()
+	mln := listen(t)
+	cfg.MediaPublicURL = "http://" + mln.Addr().String()
+	ctx := context.Background()
+	db := dbtest.New(t)
+	store, disk, err := openStore(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if disk != nil {
+		ms := mediaServer(disk)
+		go serveMedia(ms, mln, log)
+		t.Cleanup(func() { ms.Close() })
+	}
+	svc, closeServices, err := buildServices(ctx, cfg, db, store, clock.System)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := &liveMembers{roles: map[string]string{}}
+	hub, closeLive, err := buildLive(ctx, db, members, clock.System, live.HubOptions{AttendanceEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Live = hub
+	if err := ensureAdmin(ctx, cfg, svc.Accounts, log); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(cfg, log, clock.System, svc)
+	go func() { _ = srv.app.Listener(ln) }()
+	t.Cleanup(func() {
+		_ = srv.app.ShutdownWithTimeout(5 * time.Second)
+		closeLive()
+		closeServices()
+	})
+	return &testServer{Server: srv, URL: cfg.PublicURL, DB: db, svc: svc, client: &http.Client{Timeout: 60 * time.Second}}, members
+}
+
+type liveUser struct {
+	ID, Token, Name string
+}
+
+// liveUsers creates users with the given roles through the API and signs them in.
+func liveUsers(t *testing.T, ts *testServer, specs ...[2]string) []liveUser {
+	t.Helper()
+	admin := ts.adminToken(t)
+	var unit struct{ ID string }
+	ts.call(t, "POST", "/api/v1/units", admin, map[string]string{"name": "Sở Nội vụ", "code": "SNV"}, http.StatusCreated, &unit)
+	var out []liveUser
+	for _, sp := range specs {
+		username, role := sp[0], sp[1]
+		var u struct{ ID, FullName string }
+		ts.call(t, "POST", "/api/v1/users", admin, map[string]any{
+			"username": username, "password": "password-" + username, "full_name": "Cán bộ " + username,
+			"unit_id": unit.ID, "position": "chuyên viên", "roles": []string{role},
+		}, http.StatusCreated, &u)
+		out = append(out, liveUser{ID: u.ID, Name: u.FullName, Token: ts.login(t, username, "password-"+username)})
+	}
+	return out
+}
+
+func wsURL(ts *testServer, sessionID, query string) string {
+	u := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/live/" + sessionID
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+func dialLive(t *testing.T, ts *testServer, sessionID, query string, header http.Header) *websocket.Conn {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, sessionID, query), header)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial: %v (status %d)", err, status)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+type liveFrame struct {
+	Seq      int64  `json:"seq"`
+	Type     string `json:"type"`
+	Text     string `json:"text"`
+	ClientID string `json:"client_id"`
+	Code     string `json:"code"`
+	Count    int    `json:"count"`
+	User     struct {
+		ID       string `json:"id"`
+		FullName string `json:"full_name"`
+	} `json:"user"`
+}
+
+// readFrame returns the next frame other than presence.
+func readFrame(t *testing.T, c *websocket.Conn) liveFrame {
+	t.Helper()
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		_, data, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		var f liveFrame
+		if err := json.Unmarshal(data, &f); err != nil {
+			t.Fatalf("frame %s: %v", data, err)
+		}
+		if f.Type != live.TypePresence {
+			return f
+		}
+	}
+}
+
+// readEvents reads n events and checks they carry sequence numbers from+1 … from+n.
+func readEvents(t *testing.T, c *websocket.Conn, from int64, n int) []liveFrame {
+	t.Helper()
+	var out []liveFrame
+	for len(out) < n {
+		f := readFrame(t, c)
+		if f.Seq == 0 {
+			t.Fatalf("unexpected frame %+v", f)
+		}
+		if want := from + int64(len(out)) + 1; f.Seq != want {
+			t.Fatalf("seq %d, want %d", f.Seq, want)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// closedWith reads until the connection closes and returns the close code; it fails if
+// a sequenced event arrives first.
+func closedWith(t *testing.T, c *websocket.Conn) int {
+	t.Helper()
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		_, data, err := c.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code
+		}
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		var f liveFrame
+		_ = json.Unmarshal(data, &f)
+		if f.Seq != 0 {
+			t.Fatalf("got event %s before the close", data)
+		}
+	}
+}
+
+func writeJSON(t *testing.T, c *websocket.Conn, format string, args ...any) {
+	t.Helper()
+	if err := c.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, format, args...)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLiveSessionsOverHTTPAndWebsocket(t *testing.T) {
+	ts, members := newLiveTestServer(t)
+	us := liveUsers(t, ts, [2]string{"trainer1", "trainer"}, [2]string{"hocvien1", "learner"},
+		[2]string{"hocvien2", "learner"}, [2]string{"nguoingoai", "learner"})
+	trainer, l1, l2, outsider := us[0], us[1], us[2], us[3]
+	const classID = "class-1"
+	members.set(classID, trainer.ID, live.RoleTrainer)
+	members.set(classID, l1.ID, live.RoleLearner)
+	members.set(classID, l2.ID, live.RoleLearner)
+
+	// Scheduling.
+	path := "/api/v1/classes/" + classID + "/live-sessions"
+	body := map[string]any{"title": "Chuyên đề chuyển đổi số", "starts_at": "2026-03-02T01:00:00Z", "stream_url": "https://stream.example.vn/live/1"}
+	ts.callErr(t, "POST", path, l1.Token, body, http.StatusForbidden, "forbidden")
+	ts.callErr(t, "POST", path, trainer.Token, map[string]any{"title": "x", "starts_at": "2026-03-02T01:00:00Z", "stream_url": "file:///etc/passwd"}, http.StatusUnprocessableEntity, "invalid")
+	ts.callErr(t, "POST", path, trainer.Token, map[string]any{"title": "x", "starts_at": "2026-03-02T01:00:00Z", "extra": 1}, http.StatusUnprocessableEntity, "invalid")
+	ts.callErr(t, "POST", path, trainer.Token, `{"title":`, http.StatusUnprocessableEntity, "invalid")
+	ts.callErr(t, "POST", path, "", body, http.StatusUnauthorized, "unauthenticated")
+	if n := ts.count(t, live.CollSessions); n != 0 {
+		t.Fatalf("refused requests stored %d sessions", n)
+	}
+	var sess live.Session
+	ts.call(t, "POST", path, trainer.Token, body, http.StatusCreated, &sess)
+	if sess.ID == "" || sess.ClassID != classID || sess.StreamURL != body["stream_url"] {
+		t.Fatalf("session %+v", sess)
+	}
+	ts.call(t, "GET", "/api/v1/live-sessions/"+sess.ID, l1.Token, nil, http.StatusOK, nil)
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID, outsider.Token, nil, http.StatusForbidden, "forbidden")
+	ts.callErr(t, "GET", "/api/v1/live-sessions/000000000000000000000000", l1.Token, nil, http.StatusNotFound, "not_found")
+	var sessions struct {
+		Items []live.Session
+		Total int
+	}
+	ts.call(t, "GET", path, l2.Token, nil, http.StatusOK, &sessions)
+	if sessions.Total != 1 {
+		t.Fatalf("list %+v", sessions)
+	}
+
+	// Who may connect: refusals come before any event.
+	if _, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, sess.ID, ""), http.Header{
+		"Authorization": {"Bearer " + l1.Token}, "Origin": {"https://evil.example.com"},
+	}); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign origin: %v %v", err, resp)
+	}
+	if code := closedWith(t, dialLive(t, ts, sess.ID, "", nil)); code != websocket.ClosePolicyViolation {
+		t.Fatalf("anonymous: close %d", code)
+	}
+	if code := closedWith(t, dialLive(t, ts, sess.ID, "token=wrong", nil)); code != websocket.ClosePolicyViolation {
+		t.Fatalf("bad token: close %d", code)
+	}
+	if code := closedWith(t, dialLive(t, ts, sess.ID, "", bearer(outsider.Token))); code != websocket.ClosePolicyViolation {
+		t.Fatalf("outsider: close %d", code)
+	}
+	if code := closedWith(t, dialLive(t, ts, "000000000000000000000000", "", bearer(l1.Token))); code != websocket.ClosePolicyViolation {
+		t.Fatalf("unknown session: close %d", code)
+	}
+	if code := closedWith(t, dialLive(t, ts, sess.ID, "since=-4", bearer(l1.Token))); code != websocket.ClosePolicyViolation {
+		t.Fatalf("bad since: close %d", code)
+	}
+	resp := ts.do(t, "GET", "/ws/live/"+sess.ID, l1.Token, nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("plain GET: %d", resp.StatusCode)
+	}
+
+	// The three ways to authenticate, and a same-origin browser.
+	tc := dialLive(t, ts, sess.ID, "", bearer(trainer.Token))
+	c1 := dialLive(t, ts, sess.ID, "token="+l1.Token, nil)
+	c2 := dialLive(t, ts, sess.ID, "", http.Header{"Cookie": {sessionCookie + "=" + l2.Token}, "Origin": {ts.URL}})
+
+	writeJSON(t, c1, `{"type":"chat.send","client_id":"a1","text":"Xin chào thầy"}`)
+	writeJSON(t, c2, `{"type":"question.ask","client_id":"q1","text":"Hạn nộp báo cáo?"}`)
+	writeJSON(t, c1, `{"type":"chat.send","client_id":"a1","text":"Xin chào thầy"}`) // resent: stored once
+	writeJSON(t, tc, `{"type":"poll.open","question":"Đã rõ chưa?","choices":["Rõ","Chưa rõ"]}`)
+	for _, c := range []*websocket.Conn{tc, c1, c2} {
+		evs := readEvents(t, c, 0, 3)
+		for _, e := range evs {
+			if e.User.ID == "" || e.User.FullName == "" {
+				t.Fatalf("event without user %+v", e)
+			}
+		}
+	}
+	// A learner may not moderate; bad frames get an error frame, not a disconnect.
+	writeJSON(t, c1, `{"type":"user.mute","client_id":"m","user_id":"%s","minutes":5}`, l2.ID)
+	if f := readFrame(t, c1); f.Type != "error" || f.Code != "forbidden" || f.ClientID != "m" {
+		t.Fatalf("learner mute: %+v", f)
+	}
+	writeJSON(t, c1, `{"type":"chat.send","text":`)
+	if f := readFrame(t, c1); f.Type != "error" || f.Code != "invalid" {
+		t.Fatalf("malformed: %+v", f)
+	}
+
+	// Reconnect with since: exactly what was missed, then live.
+	c1.Close()
+	c1 = dialLive(t, ts, sess.ID, "since=1", bearer(l1.Token))
+	readEvents(t, c1, 1, 2)
+	writeJSON(t, c2, `{"type":"chat.send","client_id":"b1","text":"Em đã rõ"}`)
+	readEvents(t, c1, 3, 1)
+	readEvents(t, c2, 3, 1)
+	readEvents(t, tc, 3, 1)
+
+	// A frame over 4 KB closes that connection with 1009; the others stay.
+	big := dialLive(t, ts, sess.ID, "since=4", bearer(l2.Token))
+	// (the server may close before the client has written it all: ignore the write error)
+	_ = big.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"chat.send","text":"%s"}`, strings.Repeat("a", live.MaxFrameBytes)))
+	if code := closedWith(t, big); code != websocket.CloseMessageTooBig {
+		t.Fatalf("big frame: close %d", code)
+	}
+
+	// Stored events over HTTP.
+	var page live.EventPage
+	ts.call(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/events?since=1", l2.Token, nil, http.StatusOK, &page)
+	if len(page.Items) != 3 || page.Items[0].Seq != 2 || page.Next != 4 || page.More {
+		t.Fatalf("events %+v", page)
+	}
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/events?since=x", l2.Token, nil, http.StatusUnprocessableEntity, "invalid")
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/events", outsider.Token, nil, http.StatusForbidden, "forbidden")
+
+	// Ending makes the room read-only.
+	ts.callErr(t, "POST", "/api/v1/live-sessions/"+sess.ID+"/end", l1.Token, nil, http.StatusForbidden, "forbidden")
+	var ended live.Session
+	ts.call(t, "POST", "/api/v1/live-sessions/"+sess.ID+"/end", trainer.Token, nil, http.StatusOK, &ended)
+	if ended.EndedAt == nil {
+		t.Fatalf("ended %+v", ended)
+	}
+	for _, c := range []*websocket.Conn{tc, c1, c2} {
+		if f := readEvents(t, c, 4, 1)[0]; f.Type != live.TypeSessionEnded {
+			t.Fatalf("end event %+v", f)
+		}
+	}
+	writeJSON(t, c1, `{"type":"chat.send","client_id":"late","text":"muộn"}`)
+	if f := readFrame(t, c1); f.Code != "conflict" || f.ClientID != "late" {
+		t.Fatalf("chat after end %+v", f)
+	}
+	ts.callErr(t, "POST", "/api/v1/live-sessions/"+sess.ID+"/end", trainer.Token, nil, http.StatusConflict, "conflict")
+
+	// Attendance: learners only, JSON and CSV; learners may not read it.
+	c1.Close()
+	c2.Close()
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/attendance", l1.Token, nil, http.StatusForbidden, "forbidden")
+	var att struct {
+		Items []live.AttendanceRow
+		Total int
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for { // leaves reach the hub when the server notices the closed sockets
+		ts.call(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/attendance", trainer.Token, nil, http.StatusOK, &att)
+		if att.Total == 2 && att.Items[0].LeftAt != nil && att.Items[1].LeftAt != nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if att.Total != 2 {
+		t.Fatalf("attendance %+v", att)
+	}
+	for _, r := range att.Items {
+		if r.UserID != l1.ID && r.UserID != l2.ID || r.LeftAt == nil {
+			t.Fatalf("row %+v", r)
+		}
+	}
+	resp = ts.do(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/attendance?format=csv", trainer.Token, nil)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") ||
+		!strings.HasPrefix(string(raw), "user_id,full_name,joined_at,left_at,minutes_present,connections\n") ||
+		strings.Count(string(raw), "\n") != 3 {
+		t.Fatalf("csv %d %s:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), raw)
+	}
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/attendance?format=xml", trainer.Token, nil, http.StatusUnprocessableEntity, "invalid")
+}
