@@ -30,10 +30,10 @@ const maxIndent = 15
 
 // workbook is an excelize file with the styles the exports use.
 type workbook struct {
-	f                                                  *excelize.File
+	f                                                   *excelize.File
 	header, text, integer, percent, date, dateTime, dec int
-	indent                                             []int // text indented by depth
-	sheets                                             int
+	indent                                              []int // text indented by depth
+	sheets                                              int
 }
 
 func newWorkbook() (*workbook, error) {
@@ -268,7 +268,9 @@ func (s *Service) classLearners(ctx context.Context, actor accounts.Principal, c
 		}
 		out = append(out, r)
 	}
-	key := func(r EnrolmentRecord) string { return textfold.Fold(d.byID[r.UnitID].Name) + "\x00" + textfold.Fold(r.FullName) }
+	key := func(r EnrolmentRecord) string {
+		return textfold.Fold(d.byID[r.UnitID].Name) + "\x00" + textfold.Fold(r.FullName)
+	}
 	slices.SortFunc(out, func(a, b EnrolmentRecord) int {
 		if c := strings.Compare(key(a), key(b)); c != 0 {
 			return c
