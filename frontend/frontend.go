@@ -44,6 +44,7 @@ type Deps struct {
 	Courses    Courses
 	Teaching   Teaching
 	Assessment Assessment
+	Live       Live
 	Media      Media
 
 	// Authenticate is the server's middleware: it stores the caller of a valid session
@@ -150,6 +151,9 @@ func (f *Frontend) Mount(r fiber.Router) {
 	if f.d.Assessment != nil {
 		f.mountQuiz(r, signedIn)
 	}
+	if f.d.Live != nil {
+		f.mountLive(r, signedIn)
+	}
 	r.Get("/account", signedIn(f.accountPage)...)
 	r.Post("/account/password", signedIn(f.changePassword)...)
 
@@ -233,9 +237,22 @@ func (v *view) T(key string, args ...any) string { return v.f.msgs.text(v.Lang, 
 // Static returns the versioned URL of a static file.
 func (v *view) Static(name string) string { return v.f.staticURL(name) }
 
-// Date and DateTime show a time in Asia/Ho_Chi_Minh as dd/MM/yyyy (HH:mm).
-func (v *view) Date(t time.Time) string     { return FormatDate(t) }
-func (v *view) DateTime(t time.Time) string { return FormatDateTime(t) }
+// Date and DateTime show a time (time.Time or *time.Time) in Asia/Ho_Chi_Minh as
+// dd/MM/yyyy (HH:mm).
+func (v *view) Date(t any) string     { return FormatDate(toTime(t)) }
+func (v *view) DateTime(t any) string { return FormatDateTime(toTime(t)) }
+
+func toTime(t any) time.Time {
+	switch x := t.(type) {
+	case time.Time:
+		return x
+	case *time.Time:
+		if x != nil {
+			return *x
+		}
+	}
+	return time.Time{}
+}
 
 // Num shows a number with decimals in the page's language's style.
 func (v *view) Num(x any, decimals int) string { return FormatNumber(toFloat(x), decimals, v.Lang) }

@@ -13,6 +13,7 @@ import (
 	"hoctap/accounts"
 	"hoctap/assessment"
 	"hoctap/courses"
+	"hoctap/courses/live"
 	"hoctap/internal/errs"
 	"hoctap/media"
 )
@@ -105,6 +106,7 @@ type outlineModule struct {
 
 type classData struct {
 	Quizzes  []assessment.Quiz
+	Sessions []live.Session
 	Class    courses.Class
 	Progress courses.ClassProgress
 	Modules  []outlineModule
@@ -119,6 +121,9 @@ func (f *Frontend) classPage(c *fiber.Ctx) error {
 		return err
 	}
 	if d.Quizzes, err = f.quizzesOf(c, p, d.Class.CourseID); err != nil {
+		return err
+	}
+	if d.Sessions, err = f.sessionsOf(c, p, d.Class.ID); err != nil {
 		return err
 	}
 	v := f.newView(c, "learn")

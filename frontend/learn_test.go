@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"hoctap/accounts"
 	"hoctap/assessment"
 	"hoctap/courses"
+	"hoctap/courses/live"
 	"hoctap/internal/dbtest"
 	"hoctap/internal/errs"
 )
@@ -108,9 +110,19 @@ func newLearnWorld(t *testing.T) *learnWorld {
 	if err := asm.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
+	liveSvc := live.NewService(db.Database, time.Now, enrolmentsOf{crs, admin})
+	if err := liveSvc.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hub := live.NewHub(liveSvc, live.HubOptions{})
+	t.Cleanup(func() { _ = hub.Close(context.Background()) })
+	liveParts := struct {
+		*live.Service
+		*live.Hub
+	}{liveSvc, hub}
 
 	f := New(Deps{
-		Accounts: acc, Courses: crs, Teaching: crs, Assessment: asm,
+		Accounts: acc, Courses: crs, Teaching: crs, Assessment: asm, Live: liveParts,
 		Authenticate: func(c *fiber.Ctx) error {
 			if tok := c.Cookies("hoctap_session"); tok != "" {
 				p, err := acc.Authenticate(c.UserContext(), tok)
@@ -439,5 +451,117 @@ func TestQuizPages(t *testing.T) {
 	_, body = w.get(t, "/learn/quizzes/"+quiz.ID)
 	if text := visible(body); !strings.Contains(text, "Đã làm 1/2 lần") || !strings.Contains(text, "100%") {
 		t.Errorf("quiz page after one attempt:\n%s", text)
+	}
+}
+
+// ClassRole answers live's membership question from the real courses service.
+func (e enrolmentsOf) ClassRole(ctx context.Context, classID, userID string) (string, error) {
+	class, err := e.crs.GetClass(ctx, e.admin, classID)
+	if err != nil {
+		return "", err
+	}
+	if slices.Contains(class.TrainerIDs, userID) {
+		return "trainer", nil
+	}
+	page, err := e.crs.ListClassEnrolments(ctx, e.admin, classID, courses.EnrolmentFilter{Limit: 500})
+	if err != nil {
+		return "", err
+	}
+	for _, en := range page.Items {
+		if en.UserID == userID {
+			return "learner", nil
+		}
+	}
+	return "", nil
+}
+
+func TestLivePages(t *testing.T) {
+	w := newLearnWorld(t)
+	status, loc := w.do(t, w.admin, http.MethodPost, "/teach/classes/"+w.classID+"/live",
+		url.Values{"title": {"Giải đáp chương 1"}, "starts_at": {"2026-02-01T14:00"}, "stream_url": {"https://stream.example/k1"}})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/live/") {
+		t.Fatalf("scheduling a session: %d %s", status, loc)
+	}
+	roomPath := loc
+	if status, body := w.do(t, w.admin, http.MethodPost, "/teach/classes/"+w.classID+"/live", url.Values{"title": {"X"}, "starts_at": {"mai"}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="starts_at-error"`) {
+		t.Errorf("a bad start time: %d", status)
+	}
+
+	status, body := w.get(t, roomPath)
+	if status != http.StatusOK {
+		t.Fatalf("learner in the room: %d\n%s", status, body)
+	}
+	text := visible(body)
+	for _, want := range []string{"Giải đáp chương 1", "01/02/2026 14:00", "Mở luồng phát trực tiếp", "Trò chuyện", "Hỏi đáp", "Bình chọn"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the room lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(body, `src="/static/js/live.js?v=`) || strings.Contains(body, `id="poll-form"`) {
+		t.Errorf("a learner's room should load live.js and have no poll form")
+	}
+	// The class page lists the session.
+	if _, body := w.get(t, "/learn/classes/"+w.classID); !strings.Contains(body, `href="`+roomPath+`"`) {
+		t.Errorf("the class page does not list the session")
+	}
+	// The trainer (here the admin) gets the controls; a learner may not see attendance.
+	if _, body := w.do(t, w.admin, http.MethodGet, roomPath, nil); !strings.Contains(body, `id="poll-form"`) || !strings.Contains(body, `data-trainer="true"`) {
+		t.Errorf("the trainer's room lacks the poll form")
+	}
+	if status, _ := w.get(t, roomPath+"/attendance"); status != http.StatusForbidden && status != http.StatusNotFound {
+		t.Errorf("a learner reading attendance: %d", status)
+	}
+	if status, body := w.do(t, w.admin, http.MethodGet, roomPath+"/attendance", nil); status != http.StatusOK || !strings.Contains(visible(body), "Chưa có ai tham gia.") {
+		t.Errorf("attendance: %d\n%s", status, visible(body))
+	}
+	// Ending the session: the room shows it ended and loads no script.
+	if status, loc := w.do(t, w.admin, http.MethodPost, roomPath+"/end", url.Values{}); status != http.StatusSeeOther {
+		t.Fatalf("ending: %d %s", status, loc)
+	}
+	if _, body := w.get(t, roomPath); !strings.Contains(visible(body), "đã kết thúc") || strings.Contains(body, "live.js") {
+		t.Errorf("an ended room:\n%s", visible(body))
+	}
+}
+
+func TestFoldEvents(t *testing.T) {
+	u := live.UserRef{ID: "u1", FullName: "Nguyễn Văn An"}
+	events := []live.Event{
+		{Seq: 1, Type: "chat.message", User: u, Text: "Chào cả lớp"},
+		{Seq: 2, Type: "chat.message", User: u, Text: "tin nhắn sai"},
+		{Seq: 3, Type: "chat.deleted", EventSeq: 2},
+		{Seq: 4, Type: "question.asked", QuestionID: "q1", Text: "Hỏi một"},
+		{Seq: 5, Type: "question.asked", QuestionID: "q2", Text: "Hỏi hai"},
+		{Seq: 6, Type: "question.upvoted", QuestionID: "q2", Upvotes: 3},
+		{Seq: 7, Type: "question.asked", QuestionID: "q3", Text: "Hỏi ba"},
+		{Seq: 8, Type: "question.upvoted", QuestionID: "q3", Upvotes: 5},
+		{Seq: 9, Type: "question.answered", QuestionID: "q3"},
+		{Seq: 10, Type: "poll.opened", PollID: "p1", Question: "Đồng ý?", Choices: []string{"Có", "Không"}},
+		{Seq: 11, Type: "poll.results", PollID: "p1", Counts: []int{2, 1}, Votes: 3},
+		{Seq: 12, Type: "poll.opened", PollID: "p2", Question: "Lần hai?", Choices: []string{"A", "B"}},
+		{Seq: 13, Type: "poll.closed", PollID: "p1", Counts: []int{3, 1}, Votes: 4},
+		{Seq: 14, Type: "question.upvoted", QuestionID: "missing", Upvotes: 9},
+	}
+	st := foldEvents(events)
+	if st.LastSeq != 14 || st.Ended {
+		t.Errorf("LastSeq %d Ended %v", st.LastSeq, st.Ended)
+	}
+	if len(st.Messages) != 1 || st.Messages[0].Text != "Chào cả lớp" {
+		t.Errorf("messages %+v", st.Messages)
+	}
+	var order []string
+	for _, q := range st.Questions {
+		order = append(order, q.ID)
+	}
+	if strings.Join(order, ",") != "q2,q1,q3" { // most upvoted first, answered last
+		t.Errorf("question order %v", order)
+	}
+	if len(st.Polls) != 2 || st.Polls[0].ID != "p2" || !st.Polls[1].Closed || st.Polls[1].Votes != 4 || st.Polls[1].Share(0) != 75 {
+		t.Errorf("polls %+v", st.Polls)
+	}
+	if st.Polls[0].Share(0) != 0 || st.Polls[0].Count(5) != 0 {
+		t.Errorf("an empty poll's share and an out-of-range count must be 0")
+	}
+	if !foldEvents([]live.Event{{Seq: 1, Type: "session.ended"}}).Ended {
+		t.Error("session.ended not folded")
 	}
 }

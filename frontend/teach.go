@@ -13,6 +13,7 @@ import (
 
 	"hoctap/accounts"
 	"hoctap/courses"
+	"hoctap/courses/live"
 	"hoctap/internal/errs"
 )
 
@@ -305,6 +306,8 @@ func (f *Frontend) classesPage(c *fiber.Ctx) error {
 }
 
 type trainerClassData struct {
+	Sessions  []live.Session
+	CanLive   bool
 	Class     courses.Class
 	Learners  []courses.Enrolment
 	Total     int
@@ -358,8 +361,13 @@ func (f *Frontend) renderTrainerClass(c *fiber.Ctx, v *view, p accounts.Principa
 	visible := func(u accounts.Unit) bool {
 		return everything || slices.Contains(ids, u.ID) || p.Has(accounts.RoleTrainer)
 	}
+	sessions, err := f.sessionsOf(c, p, class.ID)
+	if err != nil {
+		return err
+	}
 	v.Data = trainerClassData{Class: class, Learners: learners, Total: page.Total, Truncated: page.Total > len(learners),
-		Tree: buildTree(all, visible), Result: res, Unknown: unknown}
+		Tree: buildTree(all, visible), Result: res, Unknown: unknown, Sessions: sessions,
+		CanLive: f.d.Live != nil && (p.Has(accounts.RoleAdmin) || slices.Contains(class.TrainerIDs, p.User.ID))}
 	return f.render(c, "trainer_class", v)
 }
 
