@@ -268,11 +268,12 @@ func (s *Service) classLearners(ctx context.Context, actor accounts.Principal, c
 		}
 		out = append(out, r)
 	}
-	key := func(r EnrolmentRecord) string {
-		return textfold.Fold(d.byID[r.UnitID].Name) + "\x00" + textfold.Fold(r.FullName)
+	keys := make(map[string]string, len(out)) // folded once per learner, not per comparison
+	for _, r := range out {
+		keys[r.UserID] = textfold.Fold(d.byID[r.UnitID].Name) + "\x00" + textfold.Fold(r.FullName)
 	}
 	slices.SortFunc(out, func(a, b EnrolmentRecord) int {
-		if c := strings.Compare(key(a), key(b)); c != 0 {
+		if c := strings.Compare(keys[a.UserID], keys[b.UserID]); c != 0 {
 			return c
 		}
 		return strings.Compare(a.UserID, b.UserID)
