@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"html/template"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 
 	"hoctap/accounts"
 	"hoctap/internal/clock"
+	"hoctap/internal/errs"
 )
 
 // Accounts is what the pages need of the accounts service (*accounts.Service has it).
@@ -142,18 +144,12 @@ func (f *Frontend) Mount(r fiber.Router) {
 	signedIn := func(h fiber.Handler) []fiber.Handler {
 		return []fiber.Handler{f.gzip, f.d.Authenticate, f.requireUser, h}
 	}
-	if f.d.Courses != nil {
-		f.mountLearn(r, signedIn)
-	}
-	if f.d.Teaching != nil {
-		f.mountTeach(r, signedIn)
-	}
-	if f.d.Assessment != nil {
-		f.mountQuiz(r, signedIn)
-	}
-	if f.d.Live != nil {
-		f.mountLive(r, signedIn)
-	}
+	// Every page route is registered whatever is wired, so the routes (and their OpenAPI
+	// entries) do not depend on the wiring; an area whose service is missing answers 503.
+	f.mountLearn(r, f.needs(f.d.Courses != nil, signedIn))
+	f.mountTeach(r, f.needs(f.d.Teaching != nil, signedIn))
+	f.mountQuiz(r, f.needs(f.d.Assessment != nil, signedIn))
+	f.mountLive(r, f.needs(f.d.Live != nil, signedIn))
 	r.Get("/account", signedIn(f.accountPage)...)
 	r.Post("/account/password", signedIn(f.changePassword)...)
 
@@ -164,6 +160,19 @@ func (f *Frontend) Mount(r fiber.Router) {
 	r.Post("/admin/users", signedIn(f.createUser)...)
 	r.Get("/admin/users/import", signedIn(f.importPage)...)
 	r.Post("/admin/users/import", signedIn(f.importUsers)...)
+}
+
+// needs wraps signedIn so that, when the area's service is not wired, its pages answer
+// 503 unavailable instead of failing.
+func (f *Frontend) needs(wired bool, signedIn func(fiber.Handler) []fiber.Handler) func(fiber.Handler) []fiber.Handler {
+	if wired {
+		return signedIn
+	}
+	return func(fiber.Handler) []fiber.Handler {
+		return signedIn(func(*fiber.Ctx) error {
+			return fmt.Errorf("this part of Hoctap is not enabled on this server: %w", errs.ErrUnavailable)
+		})
+	}
 }
 
 // requireUser sends anonymous visitors to the sign-in page, coming back here afterwards.

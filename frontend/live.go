@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,7 +34,7 @@ func (f *Frontend) mountLive(r fiber.Router, signedIn func(fiber.Handler) []fibe
 	r.Get("/live/:id", signedIn(f.liveRoom)...)
 	r.Get("/live/:id/attendance", signedIn(f.liveAttendance)...)
 	r.Post("/live/:id/end", signedIn(f.endLive)...)
-	r.Post("/teach/classes/:id/live", signedIn(f.createLive)...)
+	r.Post("/teach/classes/:id/live", signedIn(f.requireTeaching(f.createLive))...)
 }
 
 // liveMessage is a chat message still shown.
@@ -242,6 +243,17 @@ func (f *Frontend) createLive(c *fiber.Ctx) error {
 	v.Form = formValues(c, "title", "starts_at", "stream_url")
 	c.Status(status)
 	return f.renderTrainerClass(c, v, p, nil, nil)
+}
+
+// requireTeaching refuses a handler that re-renders a teaching page when teaching is not
+// wired.
+func (f *Frontend) requireTeaching(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if f.d.Teaching == nil {
+			return fmt.Errorf("the teaching pages are not enabled on this server: %w", errs.ErrUnavailable)
+		}
+		return h(c)
+	}
 }
 
 // sessionsOf lists a class's live sessions for its pages; none when live is not wired.

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"hoctap/accounts"
+	"hoctap/courses/live"
 	"hoctap/frontend"
 )
 
@@ -45,6 +46,12 @@ func (s *Server) newFrontend() *frontend.Frontend {
 	}
 	if s.media != nil {
 		deps.Media = s.media
+	}
+	if s.live != nil {
+		deps.Live = struct {
+			*live.Service
+			*live.Hub
+		}{s.live.Service(), s.live}
 	}
 	return frontend.New(deps)
 }
