@@ -145,6 +145,12 @@ func TestCertificateVerifyAndRevoke(t *testing.T) {
 	if p := must(f.w.svc.ListMyCertificates(ctx, officer(f.peer))); p.Total != 0 {
 		t.Fatalf("peer's %+v", p)
 	}
+	// A completion nobody issued a certificate for shows up when the learner looks.
+	other := f.w.learn.addClass(f.course.ID, "Lớp 2", t0)
+	f.w.learn.enrol(other, f.peer, 100, t0)
+	if p := must(f.w.svc.ListMyCertificates(ctx, officer(f.peer))); p.Total != 1 || p.Items[0].ClassID != other.ID || p.Items[0].Number != "HT-2025-000002" {
+		t.Fatalf("peer's after completing %+v", p)
+	}
 	if p := must(f.w.svc.ListCertificates(ctx, f.alien, CertificateFilter{})); p.Total != 0 {
 		t.Fatalf("alien lists %+v", p)
 	}

@@ -77,6 +77,8 @@ type Learning interface {
 	// FindEnrolment returns one learner's enrolment in a class; an error wrapping
 	// errs.ErrNotFound when the learner is not enrolled.
 	FindEnrolment(ctx context.Context, classID, userID string) (EnrolmentRecord, error)
+	// UserEnrolments returns every enrolment of one learner.
+	UserEnrolments(ctx context.Context, userID string) ([]EnrolmentRecord, error)
 }
 
 // QuizInfo is one quiz of a course.

@@ -85,6 +85,18 @@ func (f *fakeLearning) FindEnrolment(_ context.Context, classID, userID string) 
 	return EnrolmentRecord{}, fmt.Errorf("enrolment: %w", errs.ErrNotFound)
 }
 
+func (f *fakeLearning) UserEnrolments(_ context.Context, userID string) ([]EnrolmentRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []EnrolmentRecord
+	for _, e := range f.enrolments {
+		if e.UserID == userID {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeLearning) addCourse(code, title, category, label string) CourseInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()

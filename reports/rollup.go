@@ -221,20 +221,6 @@ func rollUp(t *unitTree, people []counted, target float64, created, due, now tim
 	return nodes[t.root.ID]
 }
 
-// findNode returns the node of unit id below (or at) n, nil when absent.
-func findNode(n *StatusNode, id string) *StatusNode {
-	stack := []*StatusNode{n}
-	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if x.Unit.ID == id {
-			return x
-		}
-		stack = append(stack, x.Children...)
-	}
-	return nil
-}
-
 // prune cuts the tree below maxDepth levels under n (0 keeps only n); negative keeps all.
 func prune(n *StatusNode, maxDepth int) {
 	if maxDepth < 0 {
@@ -246,18 +232,6 @@ func prune(n *StatusNode, maxDepth int) {
 	}
 	for _, c := range n.Children {
 		prune(c, maxDepth-1)
-	}
-}
-
-// rebase makes n the root of a status: depths count from it.
-func rebase(n *StatusNode) {
-	base := n.Depth
-	stack := []*StatusNode{n}
-	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		x.Depth -= base
-		stack = append(stack, x.Children...)
 	}
 }
 
