@@ -361,6 +361,9 @@ func (s *Service) findAttempt(ctx context.Context, id string) (*Attempt, error) 
 		}
 		return nil, fmt.Errorf("assessment: find attempt: %w", dbErr(err))
 	}
+	if err := s.hydrate(ctx, &a); err != nil {
+		return nil, err
+	}
 	return &a, nil
 }
 
@@ -445,7 +448,22 @@ func (s *Service) StartAttempt(ctx context.Context, actor accounts.Principal, qu
 		}
 		a.Deadline = deadline
 		a.Questions = drawQuestions(q, pool, attemptSeed(a.ID))
+		given := make([]Question, len(a.Questions))
+		for i, aq := range a.Questions {
+			given[i] = aq.Question
+		}
+		if err := s.ensureSnapshots(ctx, given); err != nil {
+			return AttemptView{}, err
+		}
+		// The paper goes first: an attempt is never without its questions. A paper whose
+		// attempt loses the race below is removed; one left by a crash is harmless.
+		if _, err := s.papers.InsertOne(ctx, paper{ID: a.ID, Questions: a.Questions}); err != nil {
+			return AttemptView{}, fmt.Errorf("assessment: store attempt paper: %w", dbErr(err))
+		}
 		if _, err := s.attempts.InsertOne(ctx, a); err != nil {
+			if _, derr := s.papers.DeleteOne(ctx, bson.M{"_id": a.ID}); derr != nil {
+				s.log.WarnContext(ctx, "assessment: remove unused attempt paper", "attempt_id", a.ID, "error", derr)
+			}
 			if database.IsDuplicateKey(err) {
 				continue // a simultaneous start won; resume its attempt
 			}
@@ -548,6 +566,9 @@ func (s *Service) closeAttempt(ctx context.Context, id, closedBy string) (bool, 
 	}
 	if err != nil {
 		return false, nil, fmt.Errorf("assessment: close attempt: %w", dbErr(err))
+	}
+	if err := s.hydrate(ctx, &a); err != nil {
+		return true, &a, err
 	}
 	if err := s.storeResult(ctx, &a); err != nil {
 		return true, &a, err
@@ -691,7 +712,8 @@ func attemptSummary(a Attempt) AttemptSummary {
 	return s
 }
 
-// summaryFields is the projection of attempt lists: everything but the questions.
+// summaryFields is the projection of attempt lists: everything but answers and essay
+// grades.
 var summaryFields = bson.M{"_id": 1, "quiz_id": 1, "course_id": 1, "user_id": 1, "number": 1, "status": 1, "started_at": 1, "deadline": 1,
 	"submitted_at": 1, "closed_by": 1, "graded": 1, "result": 1, "pass_percent": 1, "required": 1}
 
@@ -751,6 +773,18 @@ func (s *Service) SweepOnce(ctx context.Context) (int, error) {
 	}
 	closed := 0
 	var errList []error
+	if len(due) > 1 {
+		// One query for every due attempt's paper instead of one each.
+		stubs := make([]*Attempt, len(due))
+		for i, d := range due {
+			stubs[i] = &Attempt{ID: d.ID}
+		}
+		if err := s.loadPapers(ctx, stubs); err == nil {
+			for _, a := range stubs {
+				s.cacheAttempt(a)
+			}
+		}
+	}
 	for _, d := range due {
 		ok, _, err := s.closeAttempt(ctx, d.ID, closedByTime)
 		if ok {
@@ -769,6 +803,10 @@ func (s *Service) SweepOnce(ctx context.Context) (int, error) {
 		return closed, fmt.Errorf("assessment: sweep: %w", dbErr(err))
 	}
 	for i := range ungraded {
+		if err := s.hydrate(ctx, &ungraded[i]); err != nil {
+			errList = append(errList, err)
+			continue
+		}
 		if err := s.storeResult(ctx, &ungraded[i]); err != nil {
 			errList = append(errList, err)
 		}

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Type is a question type.
@@ -367,16 +369,24 @@ func (a Answer) MarshalJSON() ([]byte, error) {
 	return []byte("null"), nil
 }
 
-// AttemptQuestion is one question as given to an attempt: the bank question's snapshot at
-// its version, the points it is worth here, and the order its choices (or matching
-// options) are shown in for this attempt.
+// AttemptQuestion is one question as given to an attempt: which version of which bank
+// question, the points it is worth here, and the order its choices (or matching options)
+// are shown in for this attempt. The version's content is an immutable snapshot in
+// question_versions (key "id:version"), shared by every attempt given that version, so
+// an edit never changes what an attempt was given and a province sitting one exam does
+// not store the same question text thousands of times. Question holds that snapshot in
+// memory once the attempt is loaded.
 type AttemptQuestion struct {
-	Question    Question `bson:"q" json:"question"`
+	QuestionID  string   `bson:"qid" json:"question_id"`
+	Version     int      `bson:"v" json:"version"`
 	Points      float64  `bson:"points" json:"points"`
 	ChoiceOrder []string `bson:"choice_order,omitempty" json:"choice_order,omitempty"`
 	// OptionOrder lists the right-hand texts of a matching question in display order.
 	OptionOrder []string `bson:"option_order,omitempty" json:"option_order,omitempty"`
+	Question    Question `bson:"-" json:"question"`
 }
+
+func snapshotKey(id string, version int) string { return fmt.Sprintf("%s:%d", id, version) }
 
 // EssayGrade is a lecturer's or trainer's mark for one essay answer.
 type EssayGrade struct {
@@ -411,8 +421,12 @@ type Result struct {
 	Percent  float64 `bson:"percent" json:"percent"`
 	Passed   bool    `bson:"passed" json:"passed"`
 	// Pending counts essays still waiting for a grader; Passed is false until it is 0.
-	Pending   int              `bson:"pending" json:"pending"`
-	Questions []QuestionResult `bson:"questions" json:"questions"`
+	Pending int `bson:"pending" json:"pending"`
+	// Questions is recomputed from the attempt's paper and answers whenever the attempt
+	// is loaded (grading is pure), so the stored document stays small: FerretDB decodes
+	// every document of a collection on each update, and an exam's attempts are updated
+	// thousands of times a minute.
+	Questions []QuestionResult `bson:"-" json:"questions"`
 }
 
 // Attempt is one sitting of a quiz by one learner, with the answer keys of the questions
@@ -428,12 +442,14 @@ type Attempt struct {
 	Status string `bson:"status" json:"status"`
 	// OpenKey is "quiz|user" while the attempt is open and absent after; a unique sparse
 	// index on it allows one open attempt per learner and quiz.
-	OpenKey     string                `bson:"open_key,omitempty" json:"-"`
-	StartedAt   time.Time             `bson:"started_at" json:"started_at"`
-	Deadline    *time.Time            `bson:"deadline,omitempty" json:"deadline"`
-	SubmittedAt *time.Time            `bson:"submitted_at,omitempty" json:"submitted_at,omitempty"`
-	ClosedBy    string                `bson:"closed_by,omitempty" json:"closed_by,omitempty"`
-	Questions   []AttemptQuestion     `bson:"questions" json:"questions"`
+	OpenKey     string     `bson:"open_key,omitempty" json:"-"`
+	StartedAt   time.Time  `bson:"started_at" json:"started_at"`
+	Deadline    *time.Time `bson:"deadline,omitempty" json:"deadline"`
+	SubmittedAt *time.Time `bson:"submitted_at,omitempty" json:"submitted_at,omitempty"`
+	ClosedBy    string     `bson:"closed_by,omitempty" json:"closed_by,omitempty"`
+	// Questions is the attempt's paper, stored once in attempt_papers (it never changes)
+	// and kept out of the attempt document for the same reason as Result.Questions.
+	Questions   []AttemptQuestion     `bson:"-" json:"questions"`
 	Answers     map[string]Answer     `bson:"answers" json:"answers"`
 	SavedAt     *time.Time            `bson:"saved_at,omitempty" json:"saved_at,omitempty"`
 	EssayGrades map[string]EssayGrade `bson:"essay_grades,omitempty" json:"essay_grades,omitempty"`
@@ -446,4 +462,25 @@ type Attempt struct {
 	// nothing but the attempt.
 	PassPercent float64 `bson:"pass_percent" json:"pass_percent"`
 	Required    bool    `bson:"required" json:"required"`
+}
+
+// MarshalBSONValue stores an answer as its JSON text: one string value instead of a
+// sub-document, because FerretDB's cost of scanning a collection grows with the number of
+// values in it, and answers are most of an attempt.
+func (a Answer) MarshalBSONValue() (byte, []byte, error) {
+	js, err := a.MarshalJSON()
+	if err != nil {
+		return 0, nil, err
+	}
+	t, data, err := bson.MarshalValue(string(js))
+	return byte(t), data, err
+}
+
+// UnmarshalBSONValue reads an answer stored by MarshalBSONValue.
+func (a *Answer) UnmarshalBSONValue(t byte, data []byte) error {
+	var s string
+	if err := bson.UnmarshalValue(bson.Type(t), data, &s); err != nil {
+		return fmt.Errorf("stored answer: %w", err)
+	}
+	return a.UnmarshalJSON([]byte(s))
 }

@@ -470,9 +470,8 @@ func (s *Service) UpdateQuestion(ctx context.Context, actor accounts.Principal, 
 		}
 	}
 	q.ID, q.Version, q.OwnerID, q.CreatedAt, q.UpdatedAt = old.ID, old.Version+1, old.OwnerID, old.CreatedAt, s.now()
-	snapshot := bson.M{"_id": fmt.Sprintf("%s:%d", old.ID, old.Version), "question": old, "replaced_at": q.UpdatedAt, "replaced_by": actor.User.ID}
-	if _, err := s.versions.InsertOne(ctx, snapshot); err != nil && !database.IsDuplicateKey(err) {
-		return Question{}, fmt.Errorf("assessment: keep question version: %w", dbErr(err))
+	if err := s.ensureSnapshots(ctx, []Question{old}); err != nil {
+		return Question{}, err
 	}
 	res, err := s.questions.ReplaceOne(ctx, bson.M{"_id": id, "version": old.Version}, q)
 	if err != nil {
@@ -495,7 +494,7 @@ func (s *Service) QuestionVersion(ctx context.Context, actor accounts.Principal,
 	var doc struct {
 		Question Question `bson:"question"`
 	}
-	if err := s.versions.FindOne(ctx, bson.M{"_id": fmt.Sprintf("%s:%d", id, version)}).Decode(&doc); err != nil {
+	if err := s.versions.FindOne(ctx, bson.M{"_id": snapshotKey(id, version)}).Decode(&doc); err != nil {
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			return Question{}, fmt.Errorf("assessment: question %s version %d: %w", id, version, errs.ErrNotFound)
 		}

@@ -362,7 +362,7 @@ func drawQuestions(q Quiz, pool *questionPool, rnd interface{ IntN(int) int }) [
 			if !ok {
 				continue // deleted from the bank since the quiz was made
 			}
-			out = append(out, AttemptQuestion{Question: qu, Points: points(it, qu)})
+			out = append(out, AttemptQuestion{QuestionID: qu.ID, Version: qu.Version, Question: qu, Points: points(it, qu)})
 			continue
 		}
 		cands := slices.Clone(pool.draws[i])
@@ -376,7 +376,7 @@ func drawQuestions(q Quiz, pool *questionPool, rnd interface{ IntN(int) int }) [
 				continue
 			}
 			used[qu.ID] = true
-			out = append(out, AttemptQuestion{Question: qu, Points: points(it, qu)})
+			out = append(out, AttemptQuestion{QuestionID: qu.ID, Version: qu.Version, Question: qu, Points: points(it, qu)})
 			n++
 		}
 	}

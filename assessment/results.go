@@ -162,6 +162,11 @@ func (s *Service) PendingEssays(ctx context.Context, actor accounts.Principal, q
 	if err := cur.All(ctx, &list); err != nil {
 		return nil, fmt.Errorf("assessment: pending essays: %w", dbErr(err))
 	}
+	for i := range list {
+		if err := s.hydrate(ctx, &list[i]); err != nil {
+			return nil, err
+		}
+	}
 	out := []PendingEssay{}
 	for _, a := range list {
 		for _, r := range a.Result.Questions {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ const (
 	QuizzesCollection          = "quizzes"
 	AccommodationsCollection   = "accommodations"
 	AttemptsCollection         = "attempts"
+	PapersCollection           = "attempt_papers"
 )
 
 // DefaultGrace is how long after its deadline an attempt still accepts answers, so that
@@ -80,6 +82,7 @@ type Service struct {
 	quizzes        *mongo.Collection
 	accommodations *mongo.Collection
 	attempts       *mongo.Collection
+	papers         *mongo.Collection
 
 	now        clock.Clock
 	enrolments Enrolments
@@ -93,6 +96,8 @@ type Service struct {
 	// attemptCache holds the immutable part of attempts (owner, deadline, questions) so
 	// that an autosave costs one database write. Status is never read from it.
 	attemptCache map[string]*Attempt
+	// snapshots caches question versions by "id:version"; they never change.
+	snapshots map[string]Question
 }
 
 type cachedQuiz struct {
@@ -124,6 +129,7 @@ func New(cfg Config) *Service {
 		quizzes:        cfg.DB.Collection(QuizzesCollection),
 		accommodations: cfg.DB.Collection(AccommodationsCollection),
 		attempts:       cfg.DB.Collection(AttemptsCollection),
+		papers:         cfg.DB.Collection(PapersCollection),
 		now:            cfg.Clock,
 		enrolments:     cfg.Enrolments,
 		completion:     cfg.Completion,
@@ -132,6 +138,7 @@ func New(cfg Config) *Service {
 		ttl:            cfg.CacheTTL,
 		quizCache:      map[string]cachedQuiz{},
 		attemptCache:   map[string]*Attempt{},
+		snapshots:      map[string]Question{},
 	}
 }
 
@@ -205,6 +212,7 @@ func (s *Service) canSeeResults(ctx context.Context, actor accounts.Principal, q
 func (s *Service) cacheAttempt(a *Attempt) {
 	c := *a
 	c.Answers, c.Result, c.EssayGrades = nil, nil, nil
+	c.Questions = slices.Clone(a.Questions)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.attemptCache) >= 50_000 {
