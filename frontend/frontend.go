@@ -34,6 +34,7 @@ type Accounts interface {
 	AllUnits(ctx context.Context) ([]accounts.Unit, error)
 	CreateUnit(ctx context.Context, actor accounts.Principal, in accounts.NewUnit) (accounts.Unit, error)
 	ManagedUnitIDs(ctx context.Context, u accounts.User) (all bool, unitIDs []string, err error)
+	FindUsersByIDs(ctx context.Context, userIDs []string) ([]accounts.User, error)
 }
 
 // Deps is everything the frontend needs from the composition root (server). The frontend
@@ -46,6 +47,7 @@ type Deps struct {
 	Courses    Courses
 	Teaching   Teaching
 	Assessment Assessment
+	Authoring  Authoring
 	Live       Live
 	Media      Media
 
@@ -150,6 +152,7 @@ func (f *Frontend) Mount(r fiber.Router) {
 	f.mountTeach(r, f.needs(f.d.Teaching != nil, signedIn))
 	f.mountQuiz(r, f.needs(f.d.Assessment != nil, signedIn))
 	f.mountLive(r, f.needs(f.d.Live != nil, signedIn))
+	f.mountBanks(r, f.needs(f.d.Authoring != nil, signedIn))
 	r.Get("/account", signedIn(f.accountPage)...)
 	r.Post("/account/password", signedIn(f.changePassword)...)
 
@@ -429,6 +432,9 @@ func (v *view) Nav() []navItem {
 	}
 	if v.f.d.Teaching != nil && (v.Has("lecturer") || v.Has("admin")) {
 		items = append(items, navItem{"/teach/courses", "nav.courses", "courses"})
+	}
+	if v.f.d.Authoring != nil && (v.Has("lecturer") || v.Has("admin")) {
+		items = append(items, navItem{"/teach/banks", "nav.banks", "banks"})
 	}
 	if v.f.d.Teaching != nil && (v.Has("trainer") || v.Has("unit_admin") || v.Has("admin")) {
 		items = append(items, navItem{"/teach/classes", "nav.classes", "classes"})

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"hoctap/accounts"
+	"hoctap/assessment"
 	"hoctap/courses"
 )
 
@@ -24,7 +25,7 @@ var actionRE = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
 
 // dynamicPrefixes are keys templates and code build at run time; each is checked over
 // every value it can take in TestDynamicKeysExist.
-var dynamicPrefixes = []string{"error.", "role.", "kind.", "status."}
+var dynamicPrefixes = []string{"error.", "role.", "kind.", "status.", "qtype.", "format."}
 
 func templateSources(t *testing.T) map[string]string {
 	t.Helper()
@@ -130,6 +131,13 @@ func TestDynamicKeysExist(t *testing.T) {
 	}
 	for _, s := range []courses.Status{courses.StatusDraft, courses.StatusPublished, courses.StatusArchived} {
 		keys = append(keys, "status."+string(s))
+	}
+	for _, ty := range []assessment.Type{assessment.TypeSingle, assessment.TypeMultiple, assessment.TypeTrueFalse, assessment.TypeShortAnswer,
+		assessment.TypeNumerical, assessment.TypeMatching, assessment.TypeOrdering, assessment.TypeEssay, assessment.TypeDescription} {
+		keys = append(keys, "qtype."+string(ty))
+	}
+	for _, f := range formats {
+		keys = append(keys, "format."+string(f))
 	}
 	for _, code := range []string{"invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "rate_limited", "unavailable", "internal", "form_expired"} {
 		keys = append(keys, "error."+code+".title", "error."+code+".text")

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -122,7 +123,7 @@ func newLearnWorld(t *testing.T) *learnWorld {
 	}{liveSvc, hub}
 
 	f := New(Deps{
-		Accounts: acc, Courses: crs, Teaching: crs, Assessment: asm, Live: liveParts,
+		Accounts: acc, Courses: crs, Teaching: crs, Assessment: asm, Authoring: asm, Live: liveParts,
 		Authenticate: func(c *fiber.Ctx) error {
 			if tok := c.Cookies("hoctap_session"); tok != "" {
 				p, err := acc.Authenticate(c.UserContext(), tok)
@@ -563,5 +564,96 @@ func TestFoldEvents(t *testing.T) {
 	}
 	if !foldEvents([]live.Event{{Seq: 1, Type: "session.ended"}}).Ended {
 		t.Error("session.ended not folded")
+	}
+}
+
+// postMultipart sends a multipart form with one file as the admin.
+func (w *learnWorld) postMultipart(t *testing.T, path string, fields map[string]string, file, content string) (int, string) {
+	t.Helper()
+	var buf strings.Builder
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("file", file)
+	_, _ = io.WriteString(fw, content)
+	_ = mw.Close()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(buf.String()))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Cookie", "hoctap_session="+w.admin)
+	resp, err := w.app.Test(req, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestBankPages(t *testing.T) {
+	w := newLearnWorld(t)
+	bad := "// Chương 1\n::Q1:: Thủ đô của Việt Nam là {=Hà Nội ~Huế}\n\n::Q2:: Câu hỏi hỏng {=A ~B\n"
+	status, body := w.postMultipart(t, "/teach/banks/import", map[string]string{"bank": "LLCT", "format": "gift"}, "cau-hoi.gift", bad)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("importing a broken file: %d\n%s", status, visible(body))
+	}
+	if !regexp.MustCompile(`<tr><td>\d+</td><td>[^<]+</td></tr>`).MatchString(body) {
+		t.Errorf("no per-line errors shown:\n%s", visible(body))
+	}
+	good := "::Q1:: Thủ đô của Việt Nam là {=Hà Nội ~Huế ~Đà Nẵng}\n\n::Q2:: Hiến pháp hiện hành ban hành năm 2013 {T}\n"
+	status, body = w.postMultipart(t, "/teach/banks/import", map[string]string{"bank": "LLCT", "format": "gift"}, "cau-hoi.gift", good)
+	if status != http.StatusOK || !strings.Contains(visible(body), "Đã nhập 2 câu hỏi") {
+		t.Fatalf("importing: %d\n%s", status, visible(body))
+	}
+	status, body = w.do(t, w.admin, http.MethodGet, "/teach/bank?name=LLCT", nil)
+	if status != http.StatusOK || !strings.Contains(visible(body), "Thủ đô của Việt Nam là") || !strings.Contains(visible(body), "2 câu hỏi") {
+		t.Fatalf("bank page: %d\n%s", status, visible(body))
+	}
+	// Export as GIFT: a download holding the questions.
+	req := httptest.NewRequest(http.MethodGet, "/teach/bank/export?name=LLCT&format=gift", nil)
+	req.Header.Set("Cookie", "hoctap_session="+w.admin)
+	resp, err := w.app.Test(req, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	export, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(export), "Hà Nội") || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("export: %d %q\n%s", resp.StatusCode, resp.Header.Get("Content-Disposition"), export)
+	}
+	// Create a question through the form; a single choice without a correct one is refused.
+	status, body = w.do(t, w.admin, http.MethodPost, "/teach/bank/questions", url.Values{"bank": {"LLCT"}, "type": {"single"}, "text": {"Câu không có đáp án đúng"}, "choices": {"A\nB"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Errorf("a question without a correct choice: %d\n%s", status, visible(body))
+	}
+	status, loc := w.do(t, w.admin, http.MethodPost, "/teach/bank/questions", url.Values{"bank": {"LLCT"}, "type": {"single"}, "text": {"Cơ quan quyền lực nhà nước cao nhất?"}, "choices": {"*Quốc hội\nChính phủ"}, "points": {"2"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("creating a question: %d %s", status, loc)
+	}
+	_, body = w.do(t, w.admin, http.MethodGet, "/teach/bank?name=LLCT", nil)
+	m := regexp.MustCompile(`href="/teach/questions/([0-9a-f]+)">Cơ quan quyền lực`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the new question is not listed:\n%s", visible(body))
+	}
+	// Edit it: the form shows the choices as written, and a change is saved.
+	_, body = w.do(t, w.admin, http.MethodGet, "/teach/questions/"+m[1], nil)
+	if !strings.Contains(body, "*Quốc hội\nChính phủ") {
+		t.Errorf("the edit form does not show the choices:\n%s", body)
+	}
+	if status, loc := w.do(t, w.admin, http.MethodPost, "/teach/questions/"+m[1], url.Values{"type": {"single"}, "text": {"Cơ quan quyền lực nhà nước cao nhất là gì?"}, "choices": {"*Quốc hội\nChính phủ\nTòa án"}, "points": {"2"}}); status != http.StatusSeeOther {
+		t.Fatalf("editing: %d %s", status, loc)
+	}
+
+	// A quiz drawing 2 questions from the bank, made from the course builder.
+	status, loc = w.do(t, w.admin, http.MethodPost, "/teach/courses/"+w.courseID+"/quizzes", url.Values{"title": {"Kiểm tra LLCT"}, "bank": {"LLCT"}, "count": {"2"}, "time_limit_min": {"10"}, "pass_percent": {"50"}, "grading": {"highest"}})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/teach/quizzes/") {
+		t.Fatalf("creating a quiz: %d %s", status, loc)
+	}
+	status, body = w.do(t, w.admin, http.MethodGet, strings.SplitN(loc, "?", 2)[0], nil)
+	if status != http.StatusOK || !strings.Contains(visible(body), "Kiểm tra LLCT") || !strings.Contains(visible(body), "Chưa có ai làm bài.") {
+		t.Errorf("quiz results: %d\n%s", status, visible(body))
+	}
+	if _, body := w.do(t, w.admin, http.MethodGet, "/teach/courses/"+w.courseID, nil); !strings.Contains(body, "Kiểm tra LLCT") {
+		t.Errorf("the course builder does not list the quiz")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"hoctap/accounts"
+	"hoctap/assessment"
 	"hoctap/courses"
 	"hoctap/courses/live"
 	"hoctap/internal/errs"
@@ -117,6 +118,8 @@ func (f *Frontend) createCourse(c *fiber.Ctx) error {
 }
 
 type builderData struct {
+	Quizzes []assessment.Quiz
+	Banks   []assessment.Bank
 	Course  courses.CourseView
 	Kinds   []courses.Kind
 	Modules int
@@ -140,7 +143,12 @@ func (f *Frontend) renderBuilder(c *fiber.Ctx, v *view, p accounts.Principal) er
 	if key, ok := builderFlashes[c.Query("ok")]; ok && v.Flash == "" {
 		v.Flash, v.Notice = v.T(key), "ok"
 	}
-	v.Data = builderData{Course: course, Kinds: []courses.Kind{courses.KindVideo, courses.KindPDF, courses.KindSlides, courses.KindText}, Modules: len(course.Modules)}
+	quizzes, banks, err := f.quizzesForBuilder(c, p, course.ID)
+	if err != nil {
+		return err
+	}
+	v.Data = builderData{Course: course, Kinds: []courses.Kind{courses.KindVideo, courses.KindPDF, courses.KindSlides, courses.KindText}, Modules: len(course.Modules),
+		Quizzes: quizzes, Banks: banks}
 	v.Scripts = []string{"js/upload.js"}
 	return f.render(c, "course_builder", v)
 }
