@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"hoctap/accounts"
+	"hoctap/courses"
 	"hoctap/courses/live"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
 	"hoctap/media"
+	"hoctap/reports"
 )
 
 // Run starts Hoctap with cfg and serves until ctx is cancelled (SIGINT/SIGTERM in main),
@@ -86,6 +88,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	})
 
+	go every(ctx, sweepInterval, log, "close attempts past their deadline", func(ctx context.Context) error {
+		_, err := svc.Assessment.SweepOnce(ctx)
+		return err
+	})
+
 	srv := New(cfg, log, clock.System, svc)
 	served := make(chan error, 1)
 	go func() { served <- srv.app.Listener(ln) }()
@@ -121,7 +128,31 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 	if err != nil {
 		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 	}
-	return Services{DB: db, Store: store, Accounts: acc, Media: med, Live: hub}, closeLive, nil
+	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc})
+	rep, err := reports.New(reports.Config{DB: db.Database, Clock: now, Directory: reports.NewAccountsDirectory(acc, db.Database),
+		Learning: reportsLearning{c: crs}, PublicURL: cfg.PublicURL})
+	if err != nil {
+		closeLive()
+		return Services{}, nil, err
+	}
+	for _, ensure := range []func(context.Context) error{crs.EnsureIndexes, rep.EnsureIndexes} {
+		if err := ensure(ctx); err != nil {
+			closeLive()
+			return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
+		}
+	}
+	asm, err := buildAssessment(ctx, db.Database, crs, now, slog.Default())
+	if err != nil {
+		closeLive()
+		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
+	}
+	closeAll := func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = crs.Close(cctx) // writes buffered progress; nothing more to do on failure at shutdown
+		closeLive()
+	}
+	return Services{DB: db, Store: store, Accounts: acc, Media: med, Live: hub, Courses: crs, Reports: rep, Assessment: asm}, closeAll, nil
 }
 
 func ensureAdmin(ctx context.Context, cfg Config, acc *accounts.Service, log *slog.Logger) error {

@@ -8,11 +8,14 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"hoctap/accounts"
+	"hoctap/assessment"
+	"hoctap/courses"
 	"hoctap/courses/live"
 	"hoctap/frontend"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
 	"hoctap/media"
+	"hoctap/reports"
 )
 
 // Services are the domain services the HTTP edge calls. buildServices makes them for Run
@@ -23,6 +26,10 @@ type Services struct {
 	Accounts *accounts.Service
 	Media    *media.Service
 	Live     *live.Hub
+	Courses  *courses.Service
+	Reports  *reports.Service
+	// Assessment may be nil in tests that do not need it.
+	Assessment *assessment.Service
 }
 
 // Server is the HTTP edge: the Fiber app and what its handlers need.
@@ -37,7 +44,10 @@ type Server struct {
 	accounts *accounts.Service
 	media    *media.Service
 	live     *live.Hub
+	reports  *reports.Service
 	pages    *frontend.Frontend
+
+	assessment *assessment.Service
 }
 
 // New builds the Fiber app with its middleware and every route.
@@ -47,6 +57,9 @@ func New(cfg Config, log *slog.Logger, now clock.Clock, svc Services) *Server {
 		accounts: svc.Accounts,
 		media:    svc.Media,
 		live:     svc.Live,
+		reports:  svc.Reports,
+
+		assessment: svc.Assessment,
 		checks:   []check{{name: "database", ping: svc.DB.Ping}, {name: "storage", ping: svc.Store.Ping}},
 	}
 	s.pages = s.newFrontend()
@@ -90,6 +103,8 @@ func (s *Server) routes() {
 	s.routeMedia(api)
 	s.routeLive(api)
 	s.routeLiveSocket(s.app)
+	s.routeReports(api)
+	s.routeAssessment(api)
 
 	s.pages.Mount(s.app) // pages and /static/*, after the API so unknown paths still 404
 }

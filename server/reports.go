@@ -1,0 +1,426 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"hoctap/internal/errs"
+	"hoctap/reports"
+)
+
+// routeReports registers training targets, dashboards, plans, exports and certificates.
+// GET /api/v1/certificates/verify/{number} is public (no sign-in): it answers JSON for
+// the verification page at /verify/{number}, which the frontend renders.
+func (s *Server) routeReports(api fiber.Router) {
+	api.Post("/targets", requireAuth, s.createTarget)
+	api.Get("/targets", requireAuth, s.listTargets)
+	api.Get("/targets/:id", requireAuth, s.getTarget)
+	api.Delete("/targets/:id", requireAuth, s.deleteTarget)
+	api.Get("/targets/:id/status", requireAuth, s.targetStatus)
+	api.Get("/targets/:id/pending", requireAuth, s.targetPending)
+	api.Get("/targets/:id/chart.svg", requireAuth, s.targetChart)
+
+	api.Get("/reports/units/:id/dashboard", requireAuth, s.unitDashboard)
+	api.Get("/reports/classes/:id.xlsx", requireAuth, s.classReport)
+	api.Get("/reports/classes/:id/attendance.xlsx", requireAuth, s.attendanceReport)
+	api.Get("/reports/targets/:id.xlsx", requireAuth, s.targetReport)
+	api.Get("/reports/plans/:id.xlsx", requireAuth, s.planReportXLSX)
+
+	api.Post("/plans", requireAuth, s.createPlan)
+	api.Get("/plans", requireAuth, s.listPlans)
+	api.Get("/plans/:id", requireAuth, s.getPlan)
+	api.Put("/plans/:id", requireAuth, s.updatePlan)
+	api.Delete("/plans/:id", requireAuth, s.deletePlan)
+	api.Get("/plans/:id/report", requireAuth, s.planReport)
+
+	api.Get("/certificates/verify/:number", s.verifyCertificate)
+	api.Get("/me/certificates", requireAuth, s.myCertificates)
+	api.Get("/certificates", requireAuth, s.listCertificates)
+	api.Get("/certificates/:id.pdf", requireAuth, s.certificatePDF)
+	api.Get("/certificates/:id/print", requireAuth, s.certificatePage)
+	api.Get("/certificates/:id", requireAuth, s.getCertificate)
+	api.Post("/certificates/:id/revoke", requireAuth, s.revokeCertificate)
+	api.Post("/classes/:id/certificates", requireAuth, s.issueClassCertificates)
+}
+
+// intQuery reads an optional whole-number query parameter at least lo.
+func intQuery(c *fiber.Ctx, name string, lo int) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo {
+		return 0, errs.Field(name, "must be a whole number of at least "+strconv.Itoa(lo))
+	}
+	return n, nil
+}
+
+func (s *Server) createTarget(c *fiber.Ctx) error {
+	var b reports.NewTarget
+	if err := s.decodeJSON(c, &b); err != nil {
+		return err
+	}
+	t, err := s.reports.CreateTarget(c.UserContext(), principal(c), b)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(t)
+}
+
+func (s *Server) listTargets(c *fiber.Ctx) error {
+	limit, offset, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.reports.ListTargets(c.UserContext(), principal(c), reports.TargetFilter{UnitID: c.Query("unit_id"), Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	return c.JSON(newList(page.Items, page.Total))
+}
+
+func (s *Server) getTarget(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	t, err := s.reports.GetTarget(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+func (s *Server) deleteTarget(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.reports.DeleteTarget(c.UserContext(), principal(c), id); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// statusQuery reads ?unit_id= and ?depth=.
+func statusQuery(c *fiber.Ctx) (reports.StatusQuery, error) {
+	depth, err := intQuery(c, "depth", 0)
+	if err != nil {
+		return reports.StatusQuery{}, err
+	}
+	return reports.StatusQuery{UnitID: c.Query("unit_id"), Depth: depth}, nil
+}
+
+func (s *Server) targetStatus(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	q, err := statusQuery(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.reports.TargetStatus(c.UserContext(), principal(c), id, q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}
+
+func (s *Server) targetPending(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	limit, offset, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.reports.PendingPeople(c.UserContext(), principal(c), id, reports.PendingQuery{UnitID: c.Query("unit_id"), Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	return c.JSON(newList(page.Items, page.Total))
+}
+
+func (s *Server) targetChart(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	kind := c.Query("kind", reports.ChartBars)
+	svg, err := s.reports.TargetChart(c.UserContext(), principal(c), id, reports.StatusQuery{UnitID: c.Query("unit_id")}, kind)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "image/svg+xml; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.Send(svg)
+}
+
+func (s *Server) unitDashboard(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.reports.UnitDashboard(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+// sendXLSX builds a spreadsheet and sends it as a download. It is built into memory
+// before the status is sent, so that an error still gets a proper error response; the
+// compressed file is small (50,000 learners make about 2.5 MB).
+func sendXLSX(c *fiber.Ctx, filename string, build func(ctx context.Context, w io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := build(c.UserContext(), &buf); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, reports.XLSXContentType)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.Send(buf.Bytes())
+}
+
+func (s *Server) classReport(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return sendXLSX(c, "lop-"+id+".xlsx", func(ctx context.Context, w io.Writer) error {
+		return s.reports.ClassReportXLSX(ctx, principal(c), id, w)
+	})
+}
+
+func (s *Server) attendanceReport(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return sendXLSX(c, "diem-danh-"+id+".xlsx", func(ctx context.Context, w io.Writer) error {
+		return s.reports.AttendanceReportXLSX(ctx, principal(c), id, w)
+	})
+}
+
+func (s *Server) targetReport(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	q, err := statusQuery(c)
+	if err != nil {
+		return err
+	}
+	return sendXLSX(c, "chi-tieu-"+id+".xlsx", func(ctx context.Context, w io.Writer) error {
+		return s.reports.TargetReportXLSX(ctx, principal(c), id, q, w)
+	})
+}
+
+func (s *Server) planReportXLSX(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return sendXLSX(c, "ke-hoach-"+id+".xlsx", func(ctx context.Context, w io.Writer) error {
+		return s.reports.PlanReportXLSX(ctx, principal(c), id, w)
+	})
+}
+
+func (s *Server) createPlan(c *fiber.Ctx) error {
+	var b reports.PlanInput
+	if err := s.decodeJSON(c, &b); err != nil {
+		return err
+	}
+	p, err := s.reports.CreatePlan(c.UserContext(), principal(c), b)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(p)
+}
+
+func (s *Server) listPlans(c *fiber.Ctx) error {
+	limit, offset, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	year, err := intQuery(c, "year", 1)
+	if err != nil {
+		return err
+	}
+	page, err := s.reports.ListPlans(c.UserContext(), principal(c), reports.PlanFilter{UnitID: c.Query("unit_id"), Year: year, Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	return c.JSON(newList(page.Items, page.Total))
+}
+
+func (s *Server) getPlan(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.reports.GetPlan(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) updatePlan(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var b reports.PlanInput
+	if err := s.decodeJSON(c, &b); err != nil {
+		return err
+	}
+	p, err := s.reports.UpdatePlan(c.UserContext(), principal(c), id, b)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) deletePlan(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.reports.DeletePlan(c.UserContext(), principal(c), id); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+func (s *Server) planReport(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	r, err := s.reports.PlanReport(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+// verifyCertificate is public: anyone holding a printed certificate may check its number.
+func (s *Server) verifyCertificate(c *fiber.Ctx) error {
+	number, err := idParam(c, "number")
+	if err != nil {
+		return errs.ErrNotFound
+	}
+	v, err := s.reports.Verify(c.UserContext(), number)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(v)
+}
+
+func (s *Server) myCertificates(c *fiber.Ctx) error {
+	page, err := s.reports.ListMyCertificates(c.UserContext(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(newList(page.Items, page.Total))
+}
+
+func (s *Server) listCertificates(c *fiber.Ctx) error {
+	limit, offset, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.reports.ListCertificates(c.UserContext(), principal(c), reports.CertificateFilter{
+		ClassID: c.Query("class_id"), UnitID: c.Query("unit_id"), UserID: c.Query("user_id"), Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	return c.JSON(newList(page.Items, page.Total))
+}
+
+func (s *Server) getCertificate(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	cert, err := s.reports.GetCertificate(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cert)
+}
+
+func (s *Server) certificatePDF(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	pdf, cert, err := s.reports.CertificatePDF(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+cert.Number+`.pdf"`)
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.Send(pdf)
+}
+
+func (s *Server) certificatePage(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	page, err := s.reports.CertificateHTML(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.Send(page)
+}
+
+type revokeBody struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) revokeCertificate(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var b revokeBody
+	if err := s.decodeJSON(c, &b); err != nil {
+		return err
+	}
+	cert, err := s.reports.RevokeCertificate(c.UserContext(), principal(c), id, b.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cert)
+}
+
+type issuedResponse struct {
+	Issued int `json:"issued"`
+}
+
+func (s *Server) issueClassCertificates(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	n, err := s.reports.IssueClassCertificates(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(issuedResponse{Issued: n})
+}

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"hoctap/accounts"
+	"hoctap/courses"
+	"hoctap/internal/errs"
+	"hoctap/reports"
+)
+
+// reportsLearning gives reports what it needs from courses through the courses service's
+// public API. Reports decides who may see what itself, so these reads run as a system
+// principal with the admin role; nothing here is reachable except through reports.
+//
+// Courses has no bulk enrolment reads yet, so a course's enrolments are read class by
+// class, 500 learners a page; reports keeps the result in its metric snapshot (CacheTTL).
+type reportsLearning struct {
+	c *courses.Service
+}
+
+// reportsSystem is the principal reports' reads of courses run as.
+var reportsSystem = accounts.Principal{User: accounts.User{ID: "system-reports", Username: "system-reports",
+	FullName: "Hoctap reports", Roles: []accounts.Role{accounts.RoleAdmin}, Active: true}}
+
+const reportsPage = 500
+
+func (l reportsLearning) FindCourse(ctx context.Context, courseID string) (reports.CourseInfo, error) {
+	v, err := l.c.GetCourse(ctx, reportsSystem, courseID)
+	if err != nil {
+		return reports.CourseInfo{}, err
+	}
+	return reports.CourseInfo{ID: v.ID, Code: v.Code, Title: v.Title, Category: string(v.Category), CategoryLabel: v.Category.Label("vi")}, nil
+}
+
+func (l reportsLearning) FindClass(ctx context.Context, classID string) (reports.ClassInfo, error) {
+	c, err := l.c.GetClass(ctx, reportsSystem, classID)
+	if err != nil {
+		return reports.ClassInfo{}, err
+	}
+	return reports.ClassInfo{ID: c.ID, CourseID: c.CourseID, Name: c.Name, StartsAt: c.StartsAt, EndsAt: c.EndsAt, TrainerIDs: c.TrainerIDs}, nil
+}
+
+func enrolmentRecord(e courses.Enrolment) reports.EnrolmentRecord {
+	return reports.EnrolmentRecord{ClassID: e.ClassID, CourseID: e.CourseID, ClassStarts: e.StartsAt, UserID: e.UserID,
+		FullName: e.FullName, Username: e.Username, UnitID: e.UnitID, Position: e.Position, EnrolledAt: e.EnrolledAt,
+		Percent: e.Progress.Percent, Completed: e.Progress.Completed, CompletedAt: e.Progress.CompletedAt}
+}
+
+func (l reportsLearning) ClassEnrolments(ctx context.Context, classID string) ([]reports.EnrolmentRecord, error) {
+	var out []reports.EnrolmentRecord
+	for offset := 0; ; offset += reportsPage {
+		page, err := l.c.ListClassEnrolments(ctx, reportsSystem, classID, courses.EnrolmentFilter{Limit: reportsPage, Offset: offset})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page.Items {
+			out = append(out, enrolmentRecord(e))
+		}
+		if len(page.Items) < reportsPage || offset+reportsPage >= page.Total {
+			return out, nil
+		}
+	}
+}
+
+func (l reportsLearning) CourseEnrolments(ctx context.Context, courseID string) ([]reports.EnrolmentRecord, error) {
+	var out []reports.EnrolmentRecord
+	for offset := 0; ; offset += reportsPage {
+		page, err := l.c.ListClasses(ctx, reportsSystem, courses.ClassFilter{CourseID: courseID, Limit: reportsPage, Offset: offset})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page.Items {
+			recs, err := l.ClassEnrolments(ctx, c.ID)
+			if err != nil {
+				return nil, fmt.Errorf("class %s: %w", c.ID, err)
+			}
+			out = append(out, recs...)
+		}
+		if len(page.Items) < reportsPage || offset+reportsPage >= page.Total {
+			return out, nil
+		}
+	}
+}
+
+func (l reportsLearning) FindEnrolment(ctx context.Context, classID, userID string) (reports.EnrolmentRecord, error) {
+	recs, err := l.UserEnrolments(ctx, userID)
+	if err != nil {
+		return reports.EnrolmentRecord{}, err
+	}
+	for _, r := range recs {
+		if r.ClassID == classID {
+			return r, nil
+		}
+	}
+	return reports.EnrolmentRecord{}, fmt.Errorf("%s is not enrolled in class %s: %w", userID, classID, errs.ErrNotFound)
+}
+
+func (l reportsLearning) UserEnrolments(ctx context.Context, userID string) ([]reports.EnrolmentRecord, error) {
+	learner := accounts.Principal{User: accounts.User{ID: userID, Roles: []accounts.Role{accounts.RoleLearner}, Active: true}}
+	var out []reports.EnrolmentRecord
+	for offset := 0; ; offset += reportsPage {
+		page, err := l.c.ListMyEnrolments(ctx, learner, courses.EnrolmentFilter{Limit: reportsPage, Offset: offset})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page.Items {
+			out = append(out, enrolmentRecord(e))
+		}
+		if len(page.Items) < reportsPage || offset+reportsPage >= page.Total {
+			return out, nil
+		}
+	}
+}
