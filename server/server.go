@@ -60,7 +60,7 @@ func New(cfg Config, log *slog.Logger, now clock.Clock, svc Services) *Server {
 		reports:  svc.Reports,
 
 		assessment: svc.Assessment,
-		checks:   []check{{name: "database", ping: svc.DB.Ping}, {name: "storage", ping: svc.Store.Ping}},
+		checks:     []check{{name: "database", ping: svc.DB.Ping}, {name: "storage", ping: svc.Store.Ping}},
 	}
 	s.pages = s.newFrontend()
 	s.app = fiber.New(fiber.Config{
