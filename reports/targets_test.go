@@ -469,3 +469,33 @@ func TestTargetPermissions(t *testing.T) {
 	_, err = w.svc.UnitDashboard(ctx, learner, distA.ID)
 	wantCode(t, err, "forbidden")
 }
+
+// Without ListActiveStaff, the directory is read through ListUsersInUnits: same figures.
+func TestPlainAccountsDirectory(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	root := w.unit("Tỉnh", nil)
+	a := w.unit("Huyện A", &root)
+	course := w.learn.addCourse("DVC", "Dịch vụ công", "ky_nang_so", "Kỹ năng số")
+	class := w.learn.addClass(course.ID, "Lớp", t0)
+	w.learn.enrol(class, w.user("An", a, "CV"), 100, t0)
+	w.user("Bình", a, "CV")
+	gone := w.user("Cũ", root, "CV")
+	off := false
+	must(w.acc.UpdateUser(ctx, w.admin, gone.ID, accounts.UserPatch{Active: &off}))
+	plain, err := New(Config{DB: w.db.Database, Clock: w.clock.Now, Directory: w.acc, Learning: w.learn, CacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := Directory(w.acc).(ActiveStaffLister); ok {
+		t.Fatal("accounts.Service grew ListActiveStaff: this test no longer covers the fallback")
+	}
+	tg := must(plain.CreateTarget(ctx, w.admin, NewTarget{UnitID: root.ID, Title: "DVC", CourseID: course.ID, Metric: MetricCompleted, Percent: 100, Due: "2025-12-31"}))
+	st := must(plain.TargetStatus(ctx, w.admin, tg.ID, StatusQuery{}))
+	if st.Staff != 2 || st.Done != 1 || st.Children[0].Staff != 2 {
+		t.Fatalf("status %+v", st.StatusNode)
+	}
+	if _, err := New(Config{DB: w.db.Database}); err == nil {
+		t.Fatal("New accepted a config without Directory and Learning")
+	}
+}
