@@ -309,3 +309,23 @@ func TestCapacity(t *testing.T) {
 		t.Fatalf("%d enrolments (%v) in a class of 7", n, total)
 	}
 }
+
+func TestClassRole(t *testing.T) {
+	e := newEnv(t)
+	c := e.publishedCourse("ROLE")
+	cl := e.class(c, 0)
+	e.enrol(cl, e.learner)
+	for _, tt := range []struct {
+		classID, userID, want string
+	}{
+		{cl.ID, e.trainer.User.ID, "trainer"},
+		{cl.ID, e.learner.User.ID, "learner"},
+		{cl.ID, e.outsider.User.ID, ""},
+		{ids.New(), e.learner.User.ID, ""},
+	} {
+		got, err := e.svc.ClassRole(e.ctx, tt.classID, tt.userID)
+		if err != nil || got != tt.want {
+			t.Errorf("ClassRole(%s, %s) = %q, %v; want %q", tt.classID, tt.userID, got, err, tt.want)
+		}
+	}
+}

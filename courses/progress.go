@@ -64,16 +64,17 @@ type progressBuffer struct {
 }
 
 type progEntry struct {
-	mu       sync.Mutex
-	userID   string
-	lessonID string
-	courseID string
-	lesson   Lesson
-	loaded   bool
-	evicted  bool
-	st       LessonState
-	version  uint64 // bumped by every accepted heartbeat
-	written  uint64 // the version last written
+	mu        sync.Mutex
+	userID    string
+	lessonID  string
+	courseID  string
+	lesson    Lesson
+	loaded    bool
+	evicted   bool
+	st        LessonState
+	version   uint64 // bumped by every accepted heartbeat
+	written   uint64 // the version last written
+	writtenAt time.Time
 	// durable is true once the completion is written and the enrolment summaries updated;
 	// until then every heartbeat retries that, and none reports completed.
 	durable       bool
@@ -197,6 +198,7 @@ func (s *Service) persistCompletion(ctx context.Context, e *progEntry) error {
 	}
 	e.mu.Lock()
 	e.written = max(e.written, v)
+	e.writtenAt = s.now()
 	e.mu.Unlock()
 	if err := s.lessonCompleted(ctx, e.userID, courseID, e.lessonID); err != nil {
 		return err
@@ -383,35 +385,24 @@ func (s *Service) lessonFor(ctx context.Context, userID, lessonID string) (Lesso
 	return Lesson{}, "", notFound("lesson " + lessonID)
 }
 
-// Flush writes every heartbeat accepted so far; the flusher calls it every interval and
-// Close once more. It returns the first write error; the states it could not write stay
-// pending for the next flush.
-func (s *Service) Flush(ctx context.Context) error {
-	s.prog.writeMu.Lock()
-	defer s.prog.writeMu.Unlock()
+// Flush writes every heartbeat accepted so far; Close calls it once more. It returns the
+// first write error; the states it could not write stay pending for the next flush.
+func (s *Service) Flush(ctx context.Context) error { return s.flush(ctx, true) }
+
+// flush writes the lesson states that changed: all of them with force, otherwise those
+// not written for the Service's WriteEvery (a lost partial state costs nothing: players
+// resend the ranges watched since the lesson opened). Each chunk is snapshotted and
+// written under writeMu, so completions, which write synchronously, slip in between
+// chunks and a later write always carries a later state.
+func (s *Service) flush(ctx context.Context, force bool) error {
 	now := s.now()
-	type pending struct {
-		e *progEntry
-		v uint64
-	}
-	var (
-		models   []mongo.WriteModel
-		written  []pending
-		activity []mongo.WriteModel
-	)
+	var due []*progEntry
 	for _, e := range s.prog.all() {
 		e.mu.Lock()
-		if e.version > e.written {
-			m, v := e.writeModel()
-			models = append(models, m)
-			written = append(written, pending{e, v})
-			if now.Sub(e.activityAt) >= activityEvery {
-				e.activityAt = now
-				activity = append(activity, mongo.NewUpdateManyModel().
-					SetFilter(bson.M{"user_id": e.userID, "course_id": e.courseID}).
-					SetUpdate(bson.M{"$max": bson.M{"progress.last_activity_at": e.st.LastAt}}))
-			}
-		} else if now.Sub(e.lastHeartbeat) > idleEviction && (e.durable || !e.st.Completed) {
+		switch {
+		case e.version > e.written && (force || now.Sub(e.writtenAt) >= s.writeEvery):
+			due = append(due, e)
+		case e.version == e.written && now.Sub(e.lastHeartbeat) > idleEviction && (e.durable || !e.st.Completed):
 			s.prog.mu.Lock()
 			delete(s.prog.entries, progressID(e.userID, e.lessonID))
 			s.prog.mu.Unlock()
@@ -419,22 +410,47 @@ func (s *Service) Flush(ctx context.Context) error {
 		}
 		e.mu.Unlock()
 	}
+	var activity []mongo.WriteModel
+	for start := 0; start < len(due); start += bulkChunk {
+		chunk := due[start:min(start+bulkChunk, len(due))]
+		if err := s.writeChunk(ctx, chunk, now, &activity); err != nil {
+			return err
+		}
+	}
+	return s.bulk(ctx, s.enrolments, activity)
+}
+
+func (s *Service) writeChunk(ctx context.Context, chunk []*progEntry, now time.Time, activity *[]mongo.WriteModel) error {
+	s.prog.writeMu.Lock()
+	defer s.prog.writeMu.Unlock()
+	models := make([]mongo.WriteModel, 0, len(chunk))
+	versions := make([]uint64, 0, len(chunk))
+	entries := make([]*progEntry, 0, len(chunk))
+	for _, e := range chunk {
+		e.mu.Lock()
+		if e.version > e.written {
+			m, v := e.writeModel()
+			models, versions, entries = append(models, m), append(versions, v), append(entries, e)
+			if now.Sub(e.activityAt) >= activityEvery {
+				e.activityAt = now
+				*activity = append(*activity, mongo.NewUpdateManyModel().
+					SetFilter(bson.M{"user_id": e.userID, "course_id": e.courseID}).
+					SetUpdate(bson.M{"$max": bson.M{"progress.last_activity_at": e.st.LastAt}}))
+			}
+		}
+		e.mu.Unlock()
+	}
 	if len(models) == 0 {
 		return nil
 	}
-	for start := 0; start < len(models); start += insertChunk {
-		end := min(start+insertChunk, len(models))
-		if _, err := s.progress.BulkWrite(ctx, models[start:end], options.BulkWrite().SetOrdered(false)); err != nil {
-			return fmt.Errorf("courses: write progress: %w", dbErr(err))
-		}
-		for _, w := range written[start:end] {
-			w.e.mu.Lock()
-			w.e.written = max(w.e.written, w.v)
-			w.e.mu.Unlock()
-		}
+	if _, err := s.progress.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("courses: write progress: %w", dbErr(err))
 	}
-	if err := s.bulk(ctx, s.enrolments, activity); err != nil {
-		return err
+	for i, e := range entries {
+		e.mu.Lock()
+		e.written = max(e.written, versions[i])
+		e.writtenAt = now
+		e.mu.Unlock()
 	}
 	return nil
 }
@@ -452,7 +468,7 @@ func (s *Service) flushLoop(every time.Duration) {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if err := s.Flush(ctx); err != nil {
+			if err := s.flush(ctx, false); err != nil {
 				// Nothing is lost: unwritten states stay pending and the next tick retries.
 				s.log.Error("courses: flush progress", "err", err)
 			}

@@ -54,6 +54,9 @@ type Config struct {
 	Logger    *slog.Logger // for failures of the background progress flusher
 	// FlushInterval is how often buffered heartbeats are written; 1 s when zero.
 	FlushInterval time.Duration
+	// WriteEvery is how long a lesson's changed progress may wait in memory before it is
+	// written; 30 s when zero. Completions are written at once whatever it says.
+	WriteEvery time.Duration
 	// CacheTTL bounds how long class and enrolment look-ups made for heartbeats are
 	// reused; 30 s when zero. Changes made through this Service invalidate them at once.
 	CacheTTL time.Duration
@@ -69,6 +72,8 @@ type Service struct {
 	log   *slog.Logger
 	ttl   time.Duration
 	cache *cache
+	// writeEvery: see Config.WriteEvery.
+	writeEvery time.Duration
 
 	courses, revisions, classes, enrolments, progress *mongo.Collection
 
@@ -93,6 +98,9 @@ func New(cfg Config) *Service {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = time.Second
 	}
+	if cfg.WriteEvery <= 0 {
+		cfg.WriteEvery = 30 * time.Second
+	}
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = 30 * time.Second
 	}
@@ -102,6 +110,7 @@ func New(cfg Config) *Service {
 		dir:        cfg.Directory,
 		log:        cfg.Logger,
 		ttl:        cfg.CacheTTL,
+		writeEvery: cfg.WriteEvery,
 		cache:      newCache(),
 		courses:    cfg.DB.Collection(CollCourses),
 		revisions:  cfg.DB.Collection(CollRevisions),

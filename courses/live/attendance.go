@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,19 +18,70 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"hoctap/internal/database"
 	"hoctap/internal/errs"
 )
 
-// attendanceDoc is one connection's stay in a room: joined when the room accepted it,
-// left when it closed (unset while it is open, or if the process died first).
+// attendanceDoc is one connection's stay in a room, paired from its records: joined
+// when the room accepted it, left when it closed (nil while it is open, or if the
+// process died first).
 type attendanceDoc struct {
-	ID        string     `bson:"_id"` // the connection id
-	SessionID string     `bson:"session_id"`
-	UserID    string     `bson:"user_id"`
-	FullName  string     `bson:"full_name"`
-	Role      string     `bson:"role"`
-	JoinedAt  time.Time  `bson:"joined_at"`
-	LeftAt    *time.Time `bson:"left_at,omitempty"`
+	ID        string // the connection id
+	SessionID string
+	UserID    string
+	FullName  string
+	Role      string
+	JoinedAt  time.Time
+	LeftAt    *time.Time
+}
+
+// Attendance record kinds.
+const (
+	attJoin  = "join"
+	attLeave = "leave"
+)
+
+// attendanceRecord is one join or one leave of one connection, as stored in
+// live_attendance. Records are only ever inserted, in batches (insertMany, idempotent by
+// _id), never updated: on FerretDB each update scans the whole collection, and ten
+// thousand leaves at the end of a provincial session must not cost ten thousand scans.
+type attendanceRecord struct {
+	ID        string    `bson:"_id"` // connection id + "/" + kind
+	ConnID    string    `bson:"conn_id"`
+	SessionID string    `bson:"session_id"`
+	UserID    string    `bson:"user_id"`
+	FullName  string    `bson:"full_name"`
+	Role      string    `bson:"role"`
+	Kind      string    `bson:"kind"`
+	At        time.Time `bson:"at"`
+}
+
+// pairRecords turns join and leave records into one attendanceDoc per connection. A leave
+// without its join (the join's write was lost) is ignored.
+func pairRecords(recs []attendanceRecord) []attendanceDoc {
+	byConn := map[string]*attendanceDoc{}
+	var order []string
+	for _, r := range recs {
+		if r.Kind != attJoin {
+			continue
+		}
+		if _, ok := byConn[r.ConnID]; !ok {
+			order = append(order, r.ConnID)
+		}
+		byConn[r.ConnID] = &attendanceDoc{ID: r.ConnID, SessionID: r.SessionID, UserID: r.UserID, FullName: r.FullName,
+			Role: r.Role, JoinedAt: r.At.UTC()}
+	}
+	for _, r := range recs {
+		if d := byConn[r.ConnID]; r.Kind == attLeave && d != nil {
+			at := r.At.UTC()
+			d.LeftAt = &at
+		}
+	}
+	out := make([]attendanceDoc, 0, len(order))
+	for _, id := range order {
+		out = append(out, *byConn[id])
+	}
+	return out
 }
 
 // Interval is a span of presence. An open interval (End zero) lasts until the report's
@@ -159,10 +211,11 @@ func (s *Service) Attendance(ctx context.Context, a Actor, sessionID string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("live: read attendance: %w", err)
 	}
-	var docs []attendanceDoc
-	if err := cur.All(ctx, &docs); err != nil {
+	var recs []attendanceRecord
+	if err := cur.All(ctx, &recs); err != nil {
 		return nil, fmt.Errorf("live: read attendance: %w", err)
 	}
+	docs := pairRecords(recs)
 	cutoff := s.now().UTC()
 	if sess.EndedAt != nil && sess.EndedAt.Before(cutoff) {
 		cutoff = sess.EndedAt.UTC()
@@ -198,49 +251,31 @@ func csvSafe(s string) string {
 	return s
 }
 
-// attendanceRecorder batches joins and leaves and writes them once a second in one
-// bulkWrite; Close writes what is left, so a clean shutdown loses no leave.
+// attendanceRecorder batches join and leave records and inserts them once a second in one
+// insertMany; close writes what is left, so a clean shutdown loses no leave.
 type attendanceRecorder struct {
 	coll *mongo.Collection
 	log  *slog.Logger
 
 	mu      sync.Mutex
-	joins   map[string]*attendanceDoc // not yet written
-	leaves  map[string]time.Time      // of connections whose join was written
+	pending []attendanceRecord
 	kick    chan struct{}
 	stop    chan struct{}
 	stopped chan struct{}
 }
 
 func newAttendanceRecorder(coll *mongo.Collection, log *slog.Logger, every time.Duration) *attendanceRecorder {
-	r := &attendanceRecorder{coll: coll, log: log, joins: map[string]*attendanceDoc{}, leaves: map[string]time.Time{},
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	r := &attendanceRecorder{coll: coll, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go r.loop(every)
 	return r
 }
 
-func (r *attendanceRecorder) join(d attendanceDoc) {
+// add queues a record; it never blocks on the database.
+func (r *attendanceRecorder) add(rec attendanceRecord) {
+	rec.ID = rec.ConnID + "/" + rec.Kind
 	r.mu.Lock()
-	r.joins[d.ID] = &d
+	r.pending = append(r.pending, rec)
 	r.mu.Unlock()
-}
-
-func (r *attendanceRecorder) leave(id string, at time.Time) {
-	r.mu.Lock()
-	if d, ok := r.joins[id]; ok {
-		d.LeftAt = &at
-	} else {
-		r.leaves[id] = at
-	}
-	r.mu.Unlock()
-}
-
-// flushNow asks for a write soon (tests and shutdown use it).
-func (r *attendanceRecorder) flushNow() {
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
 }
 
 func (r *attendanceRecorder) loop(every time.Duration) {
@@ -267,42 +302,43 @@ func (r *attendanceRecorder) loop(every time.Duration) {
 	}
 }
 
-// flush writes the pending joins (inserted, with their leave when it is already known)
-// and leaves (set on the written join). On failure the records are put back for the next
-// attempt; inserts are idempotent by connection id.
+// flush inserts the pending records in one unordered insertMany. Records already stored
+// (a retry after a partly failed write) are duplicates by _id and count as written; on
+// any other failure the batch is put back for the next attempt.
 func (r *attendanceRecorder) flush(ctx context.Context) error {
 	r.mu.Lock()
-	joins, leaves := r.joins, r.leaves
-	r.joins, r.leaves = map[string]*attendanceDoc{}, map[string]time.Time{}
+	batch := r.pending
+	r.pending = nil
 	r.mu.Unlock()
-	if len(joins) == 0 && len(leaves) == 0 {
+	if len(batch) == 0 {
 		return nil
 	}
-	models := make([]mongo.WriteModel, 0, len(joins)+len(leaves))
-	for _, d := range joins {
-		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).SetReplacement(d).SetUpsert(true))
+	docs := make([]any, len(batch))
+	for i := range batch {
+		docs[i] = batch[i]
 	}
-	for id, at := range leaves {
-		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).
-			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "left_at", Value: at}}}}))
+	_, err := r.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil || onlyDuplicates(err) {
+		return nil
 	}
-	if _, err := r.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(true)); err != nil {
-		r.mu.Lock()
-		for id, d := range joins {
-			if newer, ok := r.joins[id]; ok && newer.LeftAt != nil {
-				d.LeftAt = newer.LeftAt
-			}
-			r.joins[id] = d
+	r.mu.Lock()
+	r.pending = append(batch, r.pending...)
+	r.mu.Unlock()
+	return fmt.Errorf("live: write attendance: %w", err)
+}
+
+// onlyDuplicates reports whether every write error of a bulk insert is a duplicate key.
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if !database.IsDuplicateKey(we) && we.Code != 11000 {
+			return false
 		}
-		for id, at := range leaves {
-			if _, ok := r.leaves[id]; !ok {
-				r.leaves[id] = at
-			}
-		}
-		r.mu.Unlock()
-		return fmt.Errorf("live: write attendance: %w", err)
 	}
-	return nil
+	return true
 }
 
 // close writes what is pending and stops the recorder.

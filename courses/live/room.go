@@ -252,7 +252,8 @@ func (r *room) remove(c *Client) {
 		delete(r.users, c.actor.ID)
 	}
 	r.hub.conns.Add(-1)
-	r.hub.att.leave(c.id, r.hub.now().UTC().Truncate(time.Millisecond))
+	r.hub.att.add(attendanceRecord{ConnID: c.id, SessionID: r.id, UserID: c.actor.ID, FullName: c.actor.FullName,
+		Role: c.role, Kind: attLeave, At: r.hub.now().UTC().Truncate(time.Millisecond)})
 	r.hub.release(r)
 }
 
