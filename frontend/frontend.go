@@ -48,6 +48,7 @@ type Deps struct {
 	Teaching   Teaching
 	Assessment Assessment
 	Authoring  Authoring
+	Reports    Reports
 	Live       Live
 	Media      Media
 
@@ -153,6 +154,7 @@ func (f *Frontend) Mount(r fiber.Router) {
 	f.mountQuiz(r, f.needs(f.d.Assessment != nil, signedIn))
 	f.mountLive(r, f.needs(f.d.Live != nil, signedIn))
 	f.mountBanks(r, f.needs(f.d.Authoring != nil, signedIn))
+	f.mountReports(r, f.needs(f.d.Reports != nil, signedIn))
 	r.Get("/account", signedIn(f.accountPage)...)
 	r.Post("/account/password", signedIn(f.changePassword)...)
 
@@ -439,10 +441,16 @@ func (v *view) Nav() []navItem {
 	if v.f.d.Teaching != nil && (v.Has("trainer") || v.Has("unit_admin") || v.Has("admin")) {
 		items = append(items, navItem{"/teach/classes", "nav.classes", "classes"})
 	}
+	if v.f.d.Reports != nil && (v.Has("admin") || v.Has("unit_admin")) {
+		items = append(items, navItem{"/reports", "nav.reports", "reports"})
+	}
 	if v.Has("admin") || v.Has("unit_admin") {
 		items = append(items,
 			navItem{"/admin/units", "nav.units", "units"},
 			navItem{"/admin/users", "nav.users", "users"})
+	}
+	if v.f.d.Reports != nil {
+		items = append(items, navItem{"/certificates", "nav.certificates", "certificates"})
 	}
 	return append(items, navItem{"/account", "nav.account", "account"})
 }

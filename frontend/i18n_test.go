@@ -15,6 +15,7 @@ import (
 	"hoctap/accounts"
 	"hoctap/assessment"
 	"hoctap/courses"
+	"hoctap/reports"
 )
 
 // templateKey finds the catalogue keys templates use: {{.T "key" …}} or {{$.T "key" …}}.
@@ -25,7 +26,7 @@ var actionRE = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
 
 // dynamicPrefixes are keys templates and code build at run time; each is checked over
 // every value it can take in TestDynamicKeysExist.
-var dynamicPrefixes = []string{"error.", "role.", "kind.", "status.", "qtype.", "format."}
+var dynamicPrefixes = []string{"error.", "role.", "kind.", "status.", "qtype.", "format.", "pace.", "metric."}
 
 func templateSources(t *testing.T) map[string]string {
 	t.Helper()
@@ -138,6 +139,12 @@ func TestDynamicKeysExist(t *testing.T) {
 	}
 	for _, f := range formats {
 		keys = append(keys, "format."+string(f))
+	}
+	for _, p := range []reports.Pace{reports.PaceMet, reports.PaceOnTrack, reports.PaceBehind, reports.PaceOverdue, reports.PaceNoStaff} {
+		keys = append(keys, "pace."+string(p))
+	}
+	for _, m := range []reports.Metric{reports.MetricCompleted, reports.MetricPassed, reports.MetricAttended} {
+		keys = append(keys, "metric."+string(m))
 	}
 	for _, code := range []string{"invalid", "not_found", "conflict", "forbidden", "unauthenticated", "too_large", "rate_limited", "unavailable", "internal", "form_expired"} {
 		keys = append(keys, "error."+code+".title", "error."+code+".text")

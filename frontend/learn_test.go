@@ -21,6 +21,7 @@ import (
 	"hoctap/courses/live"
 	"hoctap/internal/dbtest"
 	"hoctap/internal/errs"
+	"hoctap/reports"
 )
 
 // learnWorld is the real accounts and courses services on an embedded database, with the
@@ -117,13 +118,20 @@ func newLearnWorld(t *testing.T) *learnWorld {
 	}
 	hub := live.NewHub(liveSvc, live.HubOptions{})
 	t.Cleanup(func() { _ = hub.Close(context.Background()) })
+	rep, err := reports.New(reports.Config{DB: db.Database, Directory: acc, Learning: learningOf{crs}, CacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
 	liveParts := struct {
 		*live.Service
 		*live.Hub
 	}{liveSvc, hub}
 
 	f := New(Deps{
-		Accounts: acc, Courses: crs, Teaching: crs, Assessment: asm, Authoring: asm, Live: liveParts,
+		Accounts: acc, Courses: crs, Teaching: crs, Assessment: asm, Authoring: asm, Live: liveParts, Reports: rep,
 		Authenticate: func(c *fiber.Ctx) error {
 			if tok := c.Cookies("hoctap_session"); tok != "" {
 				p, err := acc.Authenticate(c.UserContext(), tok)
@@ -655,5 +663,115 @@ func TestBankPages(t *testing.T) {
 	}
 	if _, body := w.do(t, w.admin, http.MethodGet, "/teach/courses/"+w.courseID, nil); !strings.Contains(body, "Kiểm tra LLCT") {
 		t.Errorf("the course builder does not list the quiz")
+	}
+}
+
+// learningOf gives reports the courses service's view, read as an admin, as the server's
+// adapter does.
+type learningOf struct{ c *courses.Service }
+
+var systemAdmin = accounts.Principal{User: accounts.User{ID: "system", Roles: []accounts.Role{accounts.RoleAdmin}, Active: true}}
+
+func (l learningOf) FindCourse(ctx context.Context, id string) (reports.CourseInfo, error) {
+	v, err := l.c.GetCourse(ctx, systemAdmin, id)
+	return reports.CourseInfo{ID: v.ID, Code: v.Code, Title: v.Title, Category: string(v.Category)}, err
+}
+
+func (l learningOf) FindClass(ctx context.Context, id string) (reports.ClassInfo, error) {
+	c, err := l.c.GetClass(ctx, systemAdmin, id)
+	return reports.ClassInfo{ID: c.ID, CourseID: c.CourseID, Name: c.Name, StartsAt: c.StartsAt, EndsAt: c.EndsAt, TrainerIDs: c.TrainerIDs}, err
+}
+
+func record(e courses.Enrolment) reports.EnrolmentRecord {
+	return reports.EnrolmentRecord{ClassID: e.ClassID, CourseID: e.CourseID, ClassStarts: e.StartsAt, UserID: e.UserID, FullName: e.FullName,
+		Username: e.Username, UnitID: e.UnitID, Position: e.Position, EnrolledAt: e.EnrolledAt, Percent: e.Progress.Percent,
+		Completed: e.Progress.Completed, CompletedAt: e.Progress.CompletedAt}
+}
+
+func (l learningOf) ClassEnrolments(ctx context.Context, classID string) ([]reports.EnrolmentRecord, error) {
+	page, err := l.c.ListClassEnrolments(ctx, systemAdmin, classID, courses.EnrolmentFilter{Limit: 500})
+	var out []reports.EnrolmentRecord
+	for _, e := range page.Items {
+		out = append(out, record(e))
+	}
+	return out, err
+}
+
+func (l learningOf) CourseEnrolments(ctx context.Context, courseID string) ([]reports.EnrolmentRecord, error) {
+	classes, err := l.c.ListClasses(ctx, systemAdmin, courses.ClassFilter{CourseID: courseID, Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	var out []reports.EnrolmentRecord
+	for _, c := range classes.Items {
+		recs, err := l.ClassEnrolments(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, recs...)
+	}
+	return out, nil
+}
+
+func (l learningOf) UserEnrolments(ctx context.Context, userID string) ([]reports.EnrolmentRecord, error) {
+	learner := accounts.Principal{User: accounts.User{ID: userID, Roles: []accounts.Role{accounts.RoleLearner}, Active: true}}
+	page, err := l.c.ListMyEnrolments(ctx, learner, courses.EnrolmentFilter{Limit: 500})
+	var out []reports.EnrolmentRecord
+	for _, e := range page.Items {
+		out = append(out, record(e))
+	}
+	return out, err
+}
+
+func (l learningOf) FindEnrolment(ctx context.Context, classID, userID string) (reports.EnrolmentRecord, error) {
+	recs, err := l.UserEnrolments(ctx, userID)
+	for _, r := range recs {
+		if r.ClassID == classID {
+			return r, nil
+		}
+	}
+	if err == nil {
+		err = errs.ErrNotFound
+	}
+	return reports.EnrolmentRecord{}, err
+}
+
+func TestReportPages(t *testing.T) {
+	w := newLearnWorld(t)
+	status, body := w.do(t, w.admin, http.MethodGet, "/reports", nil)
+	if status != http.StatusOK || !strings.Contains(visible(body), "Đơn vị chưa có chỉ tiêu nào.") {
+		t.Fatalf("empty dashboard: %d\n%s", status, visible(body))
+	}
+	unitID := regexp.MustCompile(`<option value="([0-9a-f]+)" selected>Xã Tân Lập`).FindStringSubmatch(body)
+	if unitID == nil {
+		t.Fatalf("the unit picker lacks the unit:\n%s", body)
+	}
+	// A bad percent is refused on the form; a good target goes to its page.
+	if status, body := w.do(t, w.admin, http.MethodPost, "/reports/targets", url.Values{"unit_id": {unitID[1]}, "title": {"X"}, "course_id": {w.courseID}, "metric": {"completed"}, "percent": {"nhiều"}, "due": {"2026-12-31"}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="t-percent-error"`) {
+		t.Errorf("a bad percent: %d", status)
+	}
+	status, loc := w.do(t, w.admin, http.MethodPost, "/reports/targets", url.Values{"unit_id": {unitID[1]}, "title": {"100% cán bộ hoàn thành CĐS"}, "course_id": {w.courseID}, "metric": {"completed"}, "percent": {"100"}, "due": {"2026-12-31"}})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/reports/targets/") {
+		t.Fatalf("creating a target: %d %s", status, loc)
+	}
+	status, body = w.do(t, w.admin, http.MethodGet, loc, nil)
+	text := visible(body)
+	if status != http.StatusOK {
+		t.Fatalf("target page: %d\n%s", status, text)
+	}
+	for _, want := range []string{"100% cán bộ hoàn thành CĐS", "0/1 cán bộ = 0%", "Lê Thị Hoa", "Đã đặt chỉ tiêu."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the target page lacks %q:\n%s", want, text)
+		}
+	}
+	if _, body := w.do(t, w.admin, http.MethodGet, "/reports?unit_id="+unitID[1], nil); !strings.Contains(visible(body), "0/1 cán bộ = 0%") {
+		t.Errorf("the dashboard lacks the target's figures:\n%s", visible(body))
+	}
+	// A learner has no dashboard but a certificates page.
+	if status, _ := w.get(t, "/reports"); status != http.StatusForbidden {
+		t.Errorf("a learner at /reports: %d", status)
+	}
+	if status, body := w.get(t, "/certificates"); status != http.StatusOK || !strings.Contains(visible(body), "Bạn chưa có giấy chứng nhận nào.") {
+		t.Errorf("certificates: %d\n%s", status, visible(body))
 	}
 }

@@ -54,6 +54,9 @@ func (f *Frontend) mountTeach(r fiber.Router, signedIn func(fiber.Handler) []fib
 	r.Post("/teach/classes/:id/enrol", signedIn(f.enrol)...)
 }
 
+// coursesFilterPublished lists the published courses, for pickers.
+var coursesFilterPublished = courses.CourseFilter{Status: courses.StatusPublished, Limit: 500}
+
 func isStaff(p accounts.Principal) bool { return p.User.IsStaff() }
 
 func requireStaff(p accounts.Principal) error {

@@ -47,6 +47,12 @@ func (s *Server) newFrontend() *frontend.Frontend {
 	if s.media != nil {
 		deps.Media = s.media
 	}
+	if s.reports != nil {
+		deps.Reports = s.reports
+	}
+	if s.assessment != nil {
+		deps.Assessment, deps.Authoring = s.assessment, s.assessment
+	}
 	if s.live != nil {
 		deps.Live = struct {
 			*live.Service

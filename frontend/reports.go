@@ -1,0 +1,192 @@
+package frontend
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"hoctap/accounts"
+	"hoctap/internal/errs"
+	"hoctap/reports"
+)
+
+// Reports is what the dashboard, target and certificate pages need of the reports service
+// (*reports.Service has it).
+type Reports interface {
+	UnitDashboard(ctx context.Context, actor accounts.Principal, unitID string) (reports.Dashboard, error)
+	ListTargets(ctx context.Context, actor accounts.Principal, f reports.TargetFilter) (accounts.Page[reports.Target], error)
+	CreateTarget(ctx context.Context, actor accounts.Principal, in reports.NewTarget) (reports.Target, error)
+	TargetStatus(ctx context.Context, actor accounts.Principal, id string, q reports.StatusQuery) (reports.TargetStatus, error)
+	PendingPeople(ctx context.Context, actor accounts.Principal, id string, q reports.PendingQuery) (accounts.Page[reports.Person], error)
+	ListMyCertificates(ctx context.Context, actor accounts.Principal) (accounts.Page[reports.Certificate], error)
+}
+
+func (f *Frontend) mountReports(r fiber.Router, signedIn func(fiber.Handler) []fiber.Handler) {
+	r.Get("/reports", signedIn(f.dashboardPage)...)
+	r.Post("/reports/targets", signedIn(f.createTarget)...)
+	r.Get("/reports/targets/:id", signedIn(f.targetPage)...)
+	r.Get("/certificates", signedIn(f.certificatesPage)...)
+}
+
+// PaceName is the translated pace of a unit towards a target.
+func (v *view) PaceName(p reports.Pace) string { return v.T("pace." + string(p)) }
+
+// MetricName is the translated metric of a target.
+func (v *view) MetricName(m reports.Metric) string { return v.T("metric." + string(m)) }
+
+type dashboardData struct {
+	Tree      unitTree
+	UnitID    string
+	Dashboard reports.Dashboard
+	Courses   []courseOption
+	Metrics   []reports.Metric
+}
+
+type courseOption struct{ ID, Title string }
+
+// dashboardPage is the personnel officer's dashboard of a unit: every target covering it,
+// its figures and those of the units one level below.
+func (f *Frontend) dashboardPage(c *fiber.Ctx) error {
+	p, err := f.requireManager(c)
+	if err != nil {
+		return err
+	}
+	return f.renderDashboard(c, f.newView(c, "reports"), p)
+}
+
+func (f *Frontend) renderDashboard(c *fiber.Ctx, v *view, p accounts.Principal) error {
+	tree, err := f.managedTree(c, p)
+	if err != nil {
+		return err
+	}
+	d := dashboardData{Tree: tree, UnitID: c.Query("unit_id"), Metrics: []reports.Metric{reports.MetricCompleted, reports.MetricPassed, reports.MetricAttended}}
+	if v.Form != nil && v.Form["unit_id"] != "" {
+		d.UnitID = v.Form["unit_id"]
+	}
+	if d.UnitID == "" && len(tree.Roots) > 0 {
+		d.UnitID = tree.Roots[0].ID
+	}
+	if d.UnitID != "" {
+		if d.Dashboard, err = f.d.Reports.UnitDashboard(c.UserContext(), p, d.UnitID); err != nil {
+			return err
+		}
+	}
+	if f.d.Teaching != nil {
+		page, err := f.d.Teaching.ListCourses(c.UserContext(), p, coursesFilterPublished)
+		if err != nil {
+			return err
+		}
+		for _, cs := range page.Items {
+			d.Courses = append(d.Courses, courseOption{cs.ID, cs.Title})
+		}
+	}
+	if c.Query("ok") == "target_created" && v.Flash == "" {
+		v.Flash, v.Notice = v.T("flash.target_created"), "ok"
+	}
+	v.Data = d
+	return f.render(c, "dashboard", v)
+}
+
+func (f *Frontend) createTarget(c *fiber.Ctx) error {
+	p, err := f.requireManager(c)
+	if err != nil {
+		return err
+	}
+	in := reports.NewTarget{
+		UnitID: c.FormValue("unit_id"), Title: c.FormValue("title"), CourseID: c.FormValue("course_id"),
+		Metric: reports.Metric(c.FormValue("metric")), Due: c.FormValue("due"),
+	}
+	var fields errs.Fields
+	pct, ok := parseDecimal(strings.TrimSpace(c.FormValue("percent")))
+	fields.Check(!ok, "percent", "is not a whole number")
+	in.Percent = pct
+	in.MinMinutes = formInt(c, "min_minutes", &fields)
+	for _, pos := range strings.Split(c.FormValue("positions"), ",") {
+		if pos = strings.TrimSpace(pos); pos != "" {
+			in.Positions = append(in.Positions, pos)
+		}
+	}
+	err = fields.Err()
+	if err == nil {
+		var t reports.Target
+		if t, err = f.d.Reports.CreateTarget(c.UserContext(), p, in); err == nil {
+			return c.Redirect("/reports/targets/"+t.ID+"?ok=target_created", http.StatusSeeOther)
+		}
+	}
+	v := f.newView(c, "reports")
+	status, handled := v.formFailed(err, "error.conflict.text")
+	if !handled {
+		return err
+	}
+	v.Form = formValues(c, "unit_id", "title", "course_id", "metric", "percent", "due", "positions", "min_minutes")
+	c.Status(status)
+	return f.renderDashboard(c, v, p)
+}
+
+// statusRow is one unit of a target's tree, flattened for a table.
+type statusRow struct {
+	*reports.StatusNode
+}
+
+type targetData struct {
+	Status  reports.TargetStatus
+	Rows    []statusRow
+	Pending []reports.Person
+	More    int
+}
+
+// targetPage shows a target rolled up over the whole unit tree and who is not done yet.
+func (f *Frontend) targetPage(c *fiber.Ctx) error {
+	p, err := f.requireManager(c)
+	if err != nil {
+		return err
+	}
+	ctx, id := c.UserContext(), c.Params("id")
+	st, err := f.d.Reports.TargetStatus(ctx, p, id, reports.StatusQuery{UnitID: c.Query("unit_id")})
+	if err != nil {
+		return err
+	}
+	pending, err := f.d.Reports.PendingPeople(ctx, p, id, reports.PendingQuery{UnitID: c.Query("unit_id"), Limit: 200})
+	if err != nil {
+		return err
+	}
+	people := pending.Items
+	SortByName(people, func(x reports.Person) string { return x.FullName })
+	d := targetData{Status: st, Pending: people, More: pending.Total - len(people)}
+	var walk func(n *reports.StatusNode)
+	walk = func(n *reports.StatusNode) {
+		d.Rows = append(d.Rows, statusRow{n})
+		for _, ch := range n.Children {
+			walk(ch)
+		}
+	}
+	root := st.StatusNode
+	walk(&root)
+	v := f.newView(c, "reports")
+	if c.Query("ok") == "target_created" {
+		v.Flash, v.Notice = v.T("flash.target_created"), "ok"
+	}
+	v.Data = d
+	return f.render(c, "target", v)
+}
+
+// Indent pads a unit's name by its depth in the status tree.
+func (r statusRow) Indent() string { return strings.Repeat("— ", r.Depth) }
+
+type certificatesData struct {
+	Certificates []reports.Certificate
+}
+
+// certificatesPage lists the learner's certificates with their PDF and verification link.
+func (f *Frontend) certificatesPage(c *fiber.Ctx) error {
+	p, _ := f.d.Principal(c)
+	page, err := f.d.Reports.ListMyCertificates(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	v := f.newView(c, "certificates")
+	v.Data = certificatesData{Certificates: page.Items}
+	return f.render(c, "certificates", v)
+}
