@@ -50,6 +50,9 @@ func (s *Server) newFrontend() *frontend.Frontend {
 	if s.reports != nil {
 		deps.Reports = s.reports
 	}
+	if s.courses != nil {
+		deps.Courses, deps.Teaching = s.courses, s.courses
+	}
 	if s.assessment != nil {
 		deps.Assessment, deps.Authoring = s.assessment, s.assessment
 	}

@@ -45,6 +45,7 @@ type Server struct {
 	media    *media.Service
 	live     *live.Hub
 	reports  *reports.Service
+	courses  *courses.Service
 	pages    *frontend.Frontend
 
 	assessment *assessment.Service
@@ -58,6 +59,7 @@ func New(cfg Config, log *slog.Logger, now clock.Clock, svc Services) *Server {
 		media:    svc.Media,
 		live:     svc.Live,
 		reports:  svc.Reports,
+		courses:  svc.Courses,
 
 		assessment: svc.Assessment,
 		checks:     []check{{name: "database", ping: svc.DB.Ping}, {name: "storage", ping: svc.Store.Ping}},
