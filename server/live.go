@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -297,6 +298,22 @@ func truncateReason(s string) string {
 	return s
 }
 
+// appendTextFrame appends one unmasked, final websocket text frame (RFC 6455 §5.2) as a
+// server sends it.
+func appendTextFrame(b, payload []byte) []byte {
+	n := len(payload)
+	b = append(b, 0x81) // FIN, opcode text
+	switch {
+	case n < 126:
+		b = append(b, byte(n))
+	case n < 1<<16:
+		b = append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, payload...)
+}
+
 // wsRaw is the part of the websocket connection the adapter uses. It holds the library's
 // connection itself, not contrib's pooled wrapper, which is recycled when the handler
 // returns while the hub's writer may still be finishing.
@@ -304,13 +321,31 @@ type wsRaw interface {
 	WriteMessage(messageType int, data []byte) error
 	WriteControl(messageType int, data []byte, deadline time.Time) error
 	SetWriteDeadline(t time.Time) error
+	UnderlyingConn() net.Conn
 	Close() error
 }
 
-// wsConn adapts a websocket to live.Conn.
+// wsConn adapts a websocket to live.Conn (and live.BatchConn).
 type wsConn struct {
 	raw  wsRaw
 	once sync.Once
+	buf  []byte // WriteFrames' buffer; only the hub's writer goroutine uses it
+}
+
+// WriteFrames writes several text frames with one write to the socket. The library keeps
+// no partly written message between calls and writes each control frame (ping, close)
+// with a single write of its own, so frames never interleave.
+func (w *wsConn) WriteFrames(frames [][]byte) error {
+	w.buf = w.buf[:0]
+	for _, f := range frames {
+		w.buf = appendTextFrame(w.buf, f)
+	}
+	_ = w.raw.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
+	_, err := w.raw.UnderlyingConn().Write(w.buf)
+	if cap(w.buf) > 256<<10 {
+		w.buf = nil // do not keep a burst's buffer for the connection's life
+	}
+	return err
 }
 
 // WriteFrame writes one text frame within liveWriteTimeout.

@@ -378,3 +378,28 @@ func TestLiveSessionsOverHTTPAndWebsocket(t *testing.T) {
 	}
 	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/attendance?format=xml", trainer.Token, nil, http.StatusUnprocessableEntity, "invalid")
 }
+
+func TestAppendTextFrame(t *testing.T) {
+	for _, n := range []int{0, 1, 125, 126, 127, 65535, 65536, 70000} {
+		payload := []byte(strings.Repeat("x", n))
+		b := appendTextFrame(nil, payload)
+		if b[0] != 0x81 {
+			t.Fatalf("%d: first byte %x", n, b[0])
+		}
+		var length, hdr int
+		switch l := int(b[1]); {
+		case l < 126:
+			length, hdr = l, 2
+		case l == 126:
+			length, hdr = int(b[2])<<8|int(b[3]), 4
+		default:
+			for _, c := range b[2:10] {
+				length = length<<8 | int(c)
+			}
+			hdr = 10
+		}
+		if length != n || len(b) != hdr+n {
+			t.Fatalf("%d: header says %d, frame is %d bytes with a %d-byte header", n, length, len(b), hdr)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,6 +72,22 @@ func (c *fakeConn) WriteFrame(f []byte) error {
 	case <-c.closed:
 		return errors.New("closed")
 	}
+}
+
+// batchConn is a fakeConn that also takes frames in batches, as the websocket adapter does.
+type batchConn struct {
+	*fakeConn
+	batches atomic.Int64
+}
+
+func (c *batchConn) WriteFrames(frames [][]byte) error {
+	c.batches.Add(1)
+	for _, f := range frames {
+		if err := c.WriteFrame(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *fakeConn) Close(code int, _ string) {

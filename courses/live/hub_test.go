@@ -127,6 +127,12 @@ func TestChatOrdering(t *testing.T) {
 	wg.Wait()
 	n := per * len(clients)
 	var first []wire
+	// A client that takes frames in batches and joins late: its replay comes batched.
+	bconn := &batchConn{fakeConn: newConn()}
+	if _, err := e.hub.Join(context.Background(), learner1, e.sess.ID, 0, bconn); err != nil {
+		t.Fatal(err)
+	}
+	conns = append(conns, bconn.fakeConn)
 	for k, conn := range conns {
 		got := conn.events(t, 0, n)
 		if k == 0 {
@@ -147,6 +153,9 @@ func TestChatOrdering(t *testing.T) {
 			t.Fatalf("sender %s: message %d after %d", w.User.ID, j, prev)
 		}
 		last[w.User.ID] = j
+	}
+	if bconn.batches.Load() == 0 {
+		t.Errorf("the batching connection got no batch")
 	}
 	if evs := e.stored(); len(evs) != n {
 		t.Fatalf("stored %d events, want %d", len(evs), n)
