@@ -92,6 +92,8 @@ type AttemptView struct {
 	Answers    map[string]Answer `json:"answers,omitempty"`
 	Result     *Summary          `json:"result,omitempty"`
 	Review     ReviewOptions     `json:"review"`
+	// Resumed is true when StartAttempt returned the learner's open attempt.
+	Resumed bool `json:"resumed"`
 }
 
 // SaveResult acknowledges an autosave.
@@ -420,7 +422,9 @@ func (s *Service) StartAttempt(ctx context.Context, actor accounts.Principal, qu
 				continue // submitted a moment ago
 			}
 			s.cacheAttempt(a)
-			return viewOf(a, ReviewOptions{}, now), nil
+			v := viewOf(a, ReviewOptions{}, now)
+			v.Resumed = true
+			return v, nil
 		}
 		if q.OpensAt != nil && now.Before(*q.OpensAt) {
 			return AttemptView{}, fmt.Errorf("assessment: the quiz opens at %s: %w", q.OpensAt.Format(time.RFC3339), errs.ErrConflict)
@@ -428,10 +432,7 @@ func (s *Service) StartAttempt(ctx context.Context, actor accounts.Principal, qu
 		if q.ClosesAt != nil && !now.Before(*q.ClosesAt) {
 			return AttemptView{}, fmt.Errorf("assessment: the quiz closed at %s: %w", q.ClosesAt.Format(time.RFC3339), errs.ErrConflict)
 		}
-		acc, err := s.accommodation(ctx, quizID, userID)
-		if err != nil {
-			return AttemptView{}, err
-		}
+		acc := pool.accommodations[userID]
 		if q.MaxAttempts > 0 && last >= q.MaxAttempts+acc.ExtraAttempts {
 			return AttemptView{}, fmt.Errorf("assessment: all %d attempts used: %w", q.MaxAttempts+acc.ExtraAttempts, errs.ErrConflict)
 		}

@@ -32,6 +32,9 @@ const (
 type questionPool struct {
 	fixed map[string]Question
 	draws map[int][]Question
+	// accommodations of the quiz by user id, read with the quiz so a start costs no
+	// extra scan.
+	accommodations map[string]Accommodation
 }
 
 // buildQuiz validates input, checking that fixed questions exist in banks the caller may
@@ -200,7 +203,18 @@ func (s *Service) loadQuiz(ctx context.Context, id string) (Quiz, *questionPool,
 	if err != nil {
 		return q, nil, err
 	}
-	pool := &questionPool{fixed: map[string]Question{}, draws: map[int][]Question{}}
+	pool := &questionPool{fixed: map[string]Question{}, draws: map[int][]Question{}, accommodations: map[string]Accommodation{}}
+	cur, err := s.accommodations.Find(ctx, bson.M{"quiz_id": id})
+	if err != nil {
+		return q, nil, fmt.Errorf("assessment: load accommodations: %w", dbErr(err))
+	}
+	var accs []Accommodation
+	if err := cur.All(ctx, &accs); err != nil {
+		return q, nil, fmt.Errorf("assessment: load accommodations: %w", dbErr(err))
+	}
+	for _, a := range accs {
+		pool.accommodations[a.UserID] = a
+	}
 	var fixedIDs []string
 	for i, it := range q.Items {
 		if it.QuestionID != "" {
@@ -325,18 +339,7 @@ func (s *Service) SetAccommodation(ctx context.Context, actor accounts.Principal
 	if _, err := s.accommodations.ReplaceOne(ctx, bson.M{"_id": a.ID}, a, options.Replace().SetUpsert(true)); err != nil {
 		return Accommodation{}, fmt.Errorf("assessment: set accommodation: %w", dbErr(err))
 	}
-	return a, nil
-}
-
-func (s *Service) accommodation(ctx context.Context, quizID, userID string) (Accommodation, error) {
-	var a Accommodation
-	err := s.accommodations.FindOne(ctx, bson.M{"_id": quizID + ":" + userID}).Decode(&a)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Accommodation{}, nil
-	}
-	if err != nil {
-		return a, fmt.Errorf("assessment: find accommodation: %w", dbErr(err))
-	}
+	s.invalidateQuiz(quizID)
 	return a, nil
 }
 
