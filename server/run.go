@@ -124,11 +124,13 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 			return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 		}
 	}
-	hub, closeLive, err := buildLive(ctx, db, liveMembership(nil), now, live.HubOptions{})
+	// Courses first: the live hub asks it who belongs to a class (ClassRole).
+	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc, Logger: slog.Default()})
+	hub, closeLive, err := buildLive(ctx, db, liveMembership(crs), now, live.HubOptions{})
 	if err != nil {
+		_ = crs.Close(ctx)
 		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 	}
-	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc})
 	rep, err := reports.New(reports.Config{DB: db.Database, Clock: now, Directory: reports.NewAccountsDirectory(acc, db.Database),
 		Learning: reportsLearning{c: crs}, PublicURL: cfg.PublicURL})
 	if err != nil {

@@ -103,6 +103,7 @@ func (s *Server) routes() {
 	api := s.app.Group("/api/v1", s.authenticate)
 	s.routeAccounts(api)
 	s.routeMedia(api)
+	s.routeCourses(api)
 	s.routeLive(api)
 	s.routeLiveSocket(s.app)
 	s.routeReports(api)
