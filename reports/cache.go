@@ -11,44 +11,78 @@ import (
 )
 
 // Why a cache: on embedded FerretDB every find decodes the whole collection, and reading
-// 40,000 user documents or 30,000 enrolments takes seconds (see docs/BENCHMARKS.md), so
-// a province-wide roll-up cannot read them per request and answer in under a second.
+// 40,000 user documents or 30,000 enrolments takes seconds (BenchmarkTargetStatusProvince),
+// so a province-wide roll-up cannot read them per request and answer in under a second.
 // Reports therefore keeps two read-only snapshots in memory: the directory (every unit
-// and every active user) and, per target metric, who is done. A snapshot is reused for at
-// most Config.CacheTTL (30 s by default, like the accounts session cache), and Invalidate
-// drops both at once; every figure carries the time of the data it was computed from
-// (AsOf). Loads are shared: concurrent requests wait for one load instead of each
-// starting their own.
+// and every active user) and, per target metric, who is done. A snapshot is fresh for
+// Config.CacheTTL (30 s by default, like the accounts session cache); after that it is
+// still served, up to Config.MaxStale (10 min), while one background load replaces it;
+// Invalidate drops everything, and the next request loads afresh. Every figure carries
+// the time of the data it was computed from (AsOf). Loads are shared: concurrent requests
+// wait for one load instead of each starting their own.
 
 // maxMetricEntries bounds the per-metric snapshots kept (one per target metric, course,
 // quiz and minutes).
 const maxMetricEntries = 64
 
 // entry is one cached value with the time it was loaded. Its mutex is held during a
-// load, so concurrent callers share one load.
+// foreground load, so concurrent callers share one load.
 type entry[T any] struct {
-	mu  sync.Mutex
-	at  time.Time
-	val T
-	ok  bool
-	gen uint64
+	mu         sync.Mutex
+	at         time.Time
+	val        T
+	ok         bool
+	gen        uint64
+	refreshing bool
 }
 
-// get returns the cached value when it is younger than ttl and of the current
-// generation; otherwise it loads, stores and returns a fresh one.
-func (e *entry[T]) get(ctx context.Context, now time.Time, ttl time.Duration, gen uint64, load func(context.Context) (T, error)) (T, time.Time, error) {
+// get returns the cached value when it is younger than ttl (and of the current
+// generation). A value older than ttl but younger than maxStale is still returned, and
+// one background load replaces it: on FerretDB a province's directory takes seconds to
+// read, and nobody should wait for that every ttl. Anything older, a new generation
+// (Invalidate) or no value at all is loaded in the foreground.
+func (e *entry[T]) get(ctx context.Context, now func() time.Time, ttl, maxStale time.Duration, gen uint64, load func(context.Context) (T, error)) (T, time.Time, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.ok && ttl > 0 && e.gen == gen && now.Sub(e.at) < ttl && !now.Before(e.at) {
-		return e.val, e.at, nil
+	t := now()
+	if e.ok && ttl > 0 && e.gen == gen && !t.Before(e.at) {
+		age := t.Sub(e.at)
+		if age < ttl {
+			return e.val, e.at, nil
+		}
+		if age < maxStale {
+			if !e.refreshing {
+				e.refreshing = true
+				go e.refresh(context.WithoutCancel(ctx), now, gen, load)
+			}
+			return e.val, e.at, nil
+		}
 	}
 	v, err := load(ctx)
 	if err != nil {
 		var zero T
 		return zero, time.Time{}, err
 	}
-	e.val, e.at, e.ok, e.gen = v, now, true, gen
-	return v, now, nil
+	e.val, e.at, e.ok, e.gen = v, t, true, gen
+	return v, t, nil
+}
+
+// refreshTimeout bounds a background load.
+const refreshTimeout = 2 * time.Minute
+
+// refresh loads a value in the background and stores it unless the cache was invalidated
+// meanwhile. A failed refresh keeps the old value; the next caller past ttl tries again.
+func (e *entry[T]) refresh(ctx context.Context, now func() time.Time, gen uint64, load func(context.Context) (T, error)) {
+	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
+	t := now()
+	v, err := load(ctx)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.refreshing = false
+	if err == nil && e.gen == gen && t.After(e.at) {
+		e.val, e.at = v, t
+	}
 }
 
 // directory is a snapshot of the organisation: every unit and every active user.
@@ -66,7 +100,8 @@ type metricData struct {
 }
 
 type cache struct {
-	ttl     time.Duration
+	ttl      time.Duration
+	maxStale time.Duration
 	mu      sync.Mutex // guards gen and metrics
 	gen     uint64
 	dir     entry[*directory]
@@ -74,8 +109,8 @@ type cache struct {
 	order   []string // metric keys, oldest first, for eviction
 }
 
-func newCache(ttl time.Duration) *cache {
-	return &cache{ttl: ttl, metrics: map[string]*entry[metricData]{}}
+func newCache(ttl, maxStale time.Duration) *cache {
+	return &cache{ttl: ttl, maxStale: max(maxStale, ttl), metrics: map[string]*entry[metricData]{}}
 }
 
 func (c *cache) generation() uint64 {
@@ -98,7 +133,7 @@ func (s *Service) Invalidate() {
 
 // directory returns the directory snapshot and when it was read.
 func (s *Service) directory(ctx context.Context) (*directory, time.Time, error) {
-	return s.cache.dir.get(ctx, s.now(), s.cache.ttl, s.cache.generation(), func(ctx context.Context) (*directory, error) {
+	return s.cache.dir.get(ctx, s.now, s.cache.ttl, s.cache.maxStale, s.cache.generation(), func(ctx context.Context) (*directory, error) {
 		units, err := s.dir.AllUnits(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("reports: units: %w", err)
@@ -143,7 +178,7 @@ func (s *Service) metric(ctx context.Context, t Target) (metricData, time.Time, 
 		}
 	}
 	c.mu.Unlock()
-	return e.get(ctx, s.now(), c.ttl, gen, func(ctx context.Context) (metricData, error) {
+	return e.get(ctx, s.now, c.ttl, c.maxStale, gen, func(ctx context.Context) (metricData, error) {
 		done, progress, err := s.doneSet(ctx, t)
 		return metricData{done: done, progress: progress}, err
 	})

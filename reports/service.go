@@ -40,8 +40,11 @@ type Config struct {
 	// CertificateIssuer is the organisation named on certificates; "Hoctap" when empty.
 	CertificateIssuer string
 	// CacheTTL bounds how long the directory and metric snapshots behind roll-ups are
-	// reused (see Invalidate); 30 s when zero, no caching when negative.
+	// reused as they are (see Invalidate); 30 s when zero, no caching when negative.
 	CacheTTL time.Duration
+	// MaxStale bounds how old a snapshot may be served while a newer one loads in the
+	// background; 10 min when zero.
+	MaxStale time.Duration
 }
 
 // Service is the reports domain: training targets and their roll-ups, yearly training
@@ -78,8 +81,12 @@ func New(cfg Config) (*Service, error) {
 	if ttl == 0 {
 		ttl = 30 * time.Second
 	}
+	maxStale := cfg.MaxStale
+	if maxStale <= 0 {
+		maxStale = 10 * time.Minute
+	}
 	return &Service{
-		cache:    newCache(ttl),
+		cache:    newCache(ttl, maxStale),
 		dir:      cfg.Directory,
 		learn:    cfg.Learning,
 		quiz:     cfg.Quizzes,

@@ -274,8 +274,28 @@ func TestTargetMoveAndDeactivate(t *testing.T) {
 	to := b.ID
 	must(w.acc.UpdateUser(ctx, w.admin, ann.ID, accounts.UserPatch{UnitID: &to}))
 	check("within the cache lifetime", [2]int{2, 2}, [2]int{1, 0})
+	// Past CacheTTL the old snapshot is served once more while a new one loads.
 	w.clock.Advance(30 * time.Second)
+	check("stale while refreshing", [2]int{2, 2}, [2]int{1, 0})
+	for i := 0; ; i++ {
+		st := must(w.svc.TargetStatus(ctx, w.admin, tg.ID, StatusQuery{}))
+		if st.AsOf.Equal(w.clock.Now()) {
+			break
+		}
+		if i == 500 {
+			t.Fatal("the background refresh never landed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	check("after move", [2]int{1, 1}, [2]int{2, 1})
+	// Past MaxStale nothing old is served.
+	must(w.acc.UpdateUser(ctx, w.admin, ann.ID, accounts.UserPatch{UnitID: &a.ID}))
+	w.clock.Advance(11 * time.Minute)
+	check("too stale to serve", [2]int{2, 2}, [2]int{1, 0})
+	to = b.ID
+	must(w.acc.UpdateUser(ctx, w.admin, ann.ID, accounts.UserPatch{UnitID: &to}))
+	w.svc.Invalidate()
+	check("moved back", [2]int{1, 1}, [2]int{2, 1})
 	// Bình is deactivated: no longer counted anywhere, at once after Invalidate.
 	off := false
 	must(w.acc.UpdateUser(ctx, w.admin, binh.ID, accounts.UserPatch{Active: &off}))
