@@ -102,11 +102,11 @@ type metricData struct {
 type cache struct {
 	ttl      time.Duration
 	maxStale time.Duration
-	mu      sync.Mutex // guards gen and metrics
-	gen     uint64
-	dir     entry[*directory]
-	metrics map[string]*entry[metricData]
-	order   []string // metric keys, oldest first, for eviction
+	mu       sync.Mutex // guards gen and metrics
+	gen      uint64
+	dir      entry[*directory]
+	metrics  map[string]*entry[metricData]
+	order    []string // metric keys, oldest first, for eviction
 }
 
 func newCache(ttl, maxStale time.Duration) *cache {
