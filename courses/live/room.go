@@ -148,15 +148,15 @@ func (r *room) load() error {
 		}
 		r.unsub = unsub
 	}
-	evs, err := r.hub.svc.loadEvents(ctx, r.id, 0, 0, 0)
+	err := r.hub.svc.eachEvent(ctx, r.id, 0, func(ev Event) error {
+		if ev.Seq != r.delivered+1 {
+			return fmt.Errorf("live: session %s: stored sequence jumps from %d to %d", r.id, r.delivered, ev.Seq)
+		}
+		r.deliver(ev)
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	for i := range evs {
-		if evs[i].Seq != r.delivered+1 {
-			return fmt.Errorf("live: session %s: stored sequence jumps from %d to %d", r.id, r.delivered, evs[i].Seq)
-		}
-		r.deliver(evs[i])
 	}
 	r.next = r.delivered + 1
 	var open []string

@@ -326,18 +326,31 @@ func (s *Service) loadEvents(ctx context.Context, sessionID string, since, upTo 
 	return out, nil
 }
 
-// maxSeq returns the highest stored sequence number of a session (0 for none).
-func (s *Service) maxSeq(ctx context.Context, sessionID string) (int64, error) {
-	var ev struct {
-		Seq int64 `bson:"seq"`
-	}
-	err := s.events.FindOne(ctx, bson.D{{Key: "session_id", Value: sessionID}},
-		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}}).SetProjection(bson.D{{Key: "seq", Value: 1}})).Decode(&ev)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
-	}
+// eachEvent calls fn for every stored event of a session after since, in order, reading
+// them one at a time from a cursor (a long session's history need not fit in memory twice).
+func (s *Service) eachEvent(ctx context.Context, sessionID string, since int64, fn func(Event) error) error {
+	cur, err := s.events.Find(ctx, bson.D{{Key: "session_id", Value: sessionID}, {Key: "seq", Value: bson.D{{Key: "$gt", Value: since}}}},
+		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
 	if err != nil {
-		return 0, fmt.Errorf("live: read last sequence: %w", err)
+		return fmt.Errorf("live: read events: %w", err)
 	}
-	return ev.Seq, nil
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var ev Event
+		if err := cur.Decode(&ev); err != nil {
+			return fmt.Errorf("live: read events: %w", err)
+		}
+		ev.At = ev.At.UTC()
+		if ev.Until != nil {
+			u := ev.Until.UTC()
+			ev.Until = &u
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("live: read events: %w", err)
+	}
+	return nil
 }
