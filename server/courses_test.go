@@ -12,8 +12,8 @@ import (
 // admin manages district 1, where the two learners work; the outsider works in district 2.
 type courseFixture struct {
 	admin, lecturer, lecturer2, trainer, trainer2, unitAdmin, learner, learner2, outsider string
-	district1, district2                                                              string
-	learnerID, learner2ID, outsiderID, trainer2ID                                      string
+	district1, district2                                                                  string
+	learnerID, learner2ID, outsiderID, trainer2ID                                         string
 }
 
 func newCourseFixture(t *testing.T, ts *testServer) courseFixture {
@@ -60,7 +60,7 @@ func TestCoursesOverHTTP(t *testing.T) {
 	ts.callErr(t, "POST", "/api/v1/courses", f.lecturer2, body, http.StatusConflict, "conflict")
 	base := "/api/v1/courses/" + c.ID
 	ts.callErr(t, "POST", base+"/publish", f.lecturer, nil, http.StatusConflict, "conflict") // no lessons yet
-	ts.callErr(t, "GET", base, f.learner, nil, http.StatusNotFound, "not_found")            // a draft
+	ts.callErr(t, "GET", base, f.learner, nil, http.StatusNotFound, "not_found")             // a draft
 
 	var m1, m2 courses.Module
 	ts.call(t, "POST", base+"/modules", f.lecturer, map[string]any{"title": "Chương 1"}, http.StatusCreated, &m1)
