@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hoctap/accounts"
+	"hoctap/assessment"
 	"hoctap/courses"
 	"hoctap/internal/errs"
 	"hoctap/reports"
@@ -112,4 +113,31 @@ func (l reportsLearning) UserEnrolments(ctx context.Context, userID string) ([]r
 			return out, nil
 		}
 	}
+}
+
+// reportsQuizzes gives reports the quizzes of a course and each learner's grade in them,
+// through the assessment service's public API (as reportsSystem). BestPercent is the
+// grade by the quiz's own grading method (highest, last or average attempt).
+type reportsQuizzes struct {
+	a *assessment.Service
+}
+
+func (q reportsQuizzes) CourseQuizResults(ctx context.Context, courseID string) (reports.CourseQuizResults, error) {
+	quizzes, err := q.a.ListQuizzes(ctx, reportsSystem, courseID)
+	if err != nil {
+		return reports.CourseQuizResults{}, err
+	}
+	var out reports.CourseQuizResults
+	for _, qz := range quizzes {
+		out.Quizzes = append(out.Quizzes, reports.QuizInfo{ID: qz.ID, Title: qz.Title, Required: qz.Required})
+		res, err := q.a.QuizResults(ctx, reportsSystem, qz.ID)
+		if err != nil {
+			return reports.CourseQuizResults{}, fmt.Errorf("quiz %s: %w", qz.ID, err)
+		}
+		for _, g := range res.Learners {
+			out.Results = append(out.Results, reports.QuizResult{QuizID: qz.ID, UserID: g.UserID, BestPercent: g.Percent,
+				Passed: g.Passed, Attempts: g.Attempts})
+		}
+	}
+	return out, nil
 }

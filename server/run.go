@@ -131,8 +131,13 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 		_ = crs.Close(ctx)
 		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 	}
+	asm, err := buildAssessment(ctx, db.Database, crs, now, slog.Default())
+	if err != nil {
+		closeLive()
+		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
+	}
 	rep, err := reports.New(reports.Config{DB: db.Database, Clock: now, Directory: reports.NewAccountsDirectory(acc, db.Database),
-		Learning: reportsLearning{c: crs}, PublicURL: cfg.PublicURL})
+		Learning: reportsLearning{c: crs}, Quizzes: reportsQuizzes{a: asm}, PublicURL: cfg.PublicURL})
 	if err != nil {
 		closeLive()
 		return Services{}, nil, err
@@ -142,11 +147,6 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 			closeLive()
 			return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 		}
-	}
-	asm, err := buildAssessment(ctx, db.Database, crs, now, slog.Default())
-	if err != nil {
-		closeLive()
-		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 	}
 	closeAll := func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
