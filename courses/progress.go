@@ -396,9 +396,14 @@ func (s *Service) Flush(ctx context.Context) error { return s.flush(ctx, true) }
 // chunks and a later write always carries a later state.
 func (s *Service) flush(ctx context.Context, force bool) error {
 	now := s.now()
-	var due []*progEntry
+	var due, unfinished []*progEntry
 	for _, e := range s.prog.all() {
 		e.mu.Lock()
+		if e.st.Completed && !e.durable && now.Sub(e.lastHeartbeat) > 5*time.Second {
+			// A completion whose write or summary update failed and whose learner sent
+			// nothing since: finish it here rather than wait for their next heartbeat.
+			unfinished = append(unfinished, e)
+		}
 		switch {
 		case e.version > e.written && (force || now.Sub(e.writtenAt) >= s.writeEvery):
 			due = append(due, e)
@@ -417,7 +422,15 @@ func (s *Service) flush(ctx context.Context, force bool) error {
 			return err
 		}
 	}
-	return s.bulk(ctx, s.enrolments, activity)
+	if err := s.bulk(ctx, s.enrolments, activity); err != nil {
+		return err
+	}
+	for _, e := range unfinished {
+		if err := s.persistCompletion(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) writeChunk(ctx context.Context, chunk []*progEntry, now time.Time, activity *[]mongo.WriteModel) error {

@@ -366,3 +366,48 @@ func TestConcurrentHeartbeats(t *testing.T) {
 		t.Fatalf("summary %+v", en.Progress)
 	}
 }
+
+// failingGate fails while broken is set, like an assessment service that is down.
+type failingGate struct {
+	mu     sync.Mutex
+	broken bool
+}
+
+func (g *failingGate) RequiredQuizStatus(context.Context, string, string) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.broken {
+		return false, errs.ErrUnavailable
+	}
+	return true, nil
+}
+
+func TestCompletionIsAcknowledgedOnlyOnceSummarised(t *testing.T) {
+	e := newEnv(t)
+	g := &failingGate{broken: true}
+	e.svc.SetQuizGate(g)
+	c := e.publishedCourse("ACK")
+	cl := e.class(c, 0)
+	e.enrol(cl, e.learner)
+	e.beat(e.learner, c.video, Heartbeat{})
+	e.clk.Advance(10 * time.Minute)
+	e.beat(e.learner, c.video, Heartbeat{Watched: [][2]float64{{0, 600}}})
+	e.beat(e.learner, c.pdf, Heartbeat{PagesViewed: []int{1, 2, 3, 4}})
+	// The last lesson completes the course, but the quiz gate cannot answer: the
+	// heartbeat fails and is not acknowledged as completed.
+	_, err := e.svc.RecordProgress(e.ctx, e.learner, c.text.ID, Heartbeat{})
+	wantErr(t, err, errs.ErrUnavailable)
+	// The flusher finishes the job once the gate is back, without another heartbeat.
+	g.mu.Lock()
+	g.broken = false
+	g.mu.Unlock()
+	e.clk.Advance(10 * time.Second)
+	e.must(e.svc.Flush(e.ctx))
+	en := e.myEnrolment(e.learner, cl.ID)
+	if !en.Progress.Completed || en.Progress.CompletedLessons != 3 {
+		t.Fatalf("summary %+v", en.Progress)
+	}
+	if r := e.beat(e.learner, c.text, Heartbeat{}); !r.Completed {
+		t.Fatalf("text %+v", r)
+	}
+}
