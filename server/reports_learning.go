@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"hoctap/accounts"
 	"hoctap/assessment"
 	"hoctap/courses"
+	"hoctap/courses/live"
 	"hoctap/internal/errs"
 	"hoctap/reports"
 )
@@ -140,4 +142,64 @@ func (q reportsQuizzes) CourseQuizResults(ctx context.Context, courseID string) 
 		}
 	}
 	return out, nil
+}
+
+// reportsAttendance gives reports the live attendance of classes through the live hub and
+// service (as a system actor allowed to read every class's attendance). Minutes are the
+// union of a learner's connections, rounded to whole minutes.
+type reportsAttendance struct {
+	hub *live.Hub
+	c   *courses.Service
+}
+
+var reportsLiveActor = live.Actor{ID: reportsSystem.User.ID, FullName: reportsSystem.User.FullName, Admin: true, UnitAdmin: true}
+
+func (a reportsAttendance) ClassAttendance(ctx context.Context, classID string) ([]reports.SessionAttendance, error) {
+	// Joins and leaves are written once a second; write them now so the report is current.
+	if err := a.hub.FlushAttendance(ctx); err != nil {
+		return nil, err
+	}
+	sessions, err := a.hub.Service().ListSessions(ctx, reportsLiveActor, classID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]reports.SessionAttendance, 0, len(sessions))
+	for _, ss := range sessions {
+		rows, err := a.hub.Service().Attendance(ctx, reportsLiveActor, ss.ID)
+		if err != nil {
+			return nil, fmt.Errorf("live session %s: %w", ss.ID, err)
+		}
+		sa := reports.SessionAttendance{SessionID: ss.ID, Title: ss.Title, StartsAt: ss.StartsAt}
+		for _, r := range rows {
+			joined := r.JoinedAt
+			sa.Learners = append(sa.Learners, reports.LearnerAttendance{UserID: r.UserID, JoinedAt: &joined, LeftAt: r.LeftAt,
+				Minutes: int(math.Round(r.MinutesPresent))})
+		}
+		out = append(out, sa)
+	}
+	return out, nil
+}
+
+func (a reportsAttendance) CourseAttendanceMinutes(ctx context.Context, courseID string) (map[string]int, error) {
+	out := map[string]int{}
+	for offset := 0; ; offset += reportsPage {
+		page, err := a.c.ListClasses(ctx, reportsSystem, courses.ClassFilter{CourseID: courseID, Limit: reportsPage, Offset: offset})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page.Items {
+			sessions, err := a.ClassAttendance(ctx, c.ID)
+			if err != nil {
+				return nil, fmt.Errorf("class %s: %w", c.ID, err)
+			}
+			for _, ss := range sessions {
+				for _, l := range ss.Learners {
+					out[l.UserID] += l.Minutes
+				}
+			}
+		}
+		if len(page.Items) < reportsPage || offset+reportsPage >= page.Total {
+			return out, nil
+		}
+	}
 }

@@ -137,7 +137,8 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 	}
 	rep, err := reports.New(reports.Config{DB: db.Database, Clock: now, Directory: reports.NewAccountsDirectory(acc, db.Database),
-		Learning: reportsLearning{c: crs}, Quizzes: reportsQuizzes{a: asm}, PublicURL: cfg.PublicURL})
+		Learning: reportsLearning{c: crs}, Quizzes: reportsQuizzes{a: asm}, Live: reportsAttendance{hub: hub, c: crs},
+		PublicURL: cfg.PublicURL})
 	if err != nil {
 		closeLive()
 		return Services{}, nil, err
