@@ -218,7 +218,19 @@ func sameOrigin(origin, publicURL string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	return strings.EqualFold(o.Scheme, p.Scheme) && strings.EqualFold(o.Host, p.Host)
+	return strings.EqualFold(o.Scheme, p.Scheme) && strings.EqualFold(hostPort(o), hostPort(p))
+}
+
+// hostPort returns the URL's host with the scheme's default port made explicit, so that
+// https://a.vn and https://a.vn:443 are the same origin.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return u.Host + ":443"
+	}
+	return u.Host + ":80"
 }
 
 // liveSocket serves one websocket: it joins the room (closing with 1008 before any

@@ -403,3 +403,24 @@ func TestAppendTextFrame(t *testing.T) {
 		}
 	}
 }
+
+func TestSameOrigin(t *testing.T) {
+	for _, tt := range []struct {
+		origin, public string
+		want           bool
+	}{
+		{"https://hoctap.gov.vn", "https://hoctap.gov.vn", true},
+		{"https://hoctap.gov.vn:443", "https://hoctap.gov.vn", true},
+		{"https://HOCTAP.gov.vn", "https://hoctap.gov.vn:443", true},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", true},
+		{"http://hoctap.gov.vn", "https://hoctap.gov.vn", false},
+		{"https://evil.example.com", "https://hoctap.gov.vn", false},
+		{"https://hoctap.gov.vn.evil.com", "https://hoctap.gov.vn", false},
+		{"https://hoctap.gov.vn:8443", "https://hoctap.gov.vn", false},
+		{"null", "https://hoctap.gov.vn", false},
+	} {
+		if got := sameOrigin(tt.origin, tt.public); got != tt.want {
+			t.Errorf("sameOrigin(%q, %q) = %v", tt.origin, tt.public, got)
+		}
+	}
+}
