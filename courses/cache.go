@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -21,6 +22,9 @@ type cache struct {
 	revisions  map[string]*revisionEntry // courseID:revision
 	classes    map[string]timed[Class]
 	enrolments map[string]timed[[]enrolmentRef] // by user id
+	// enrolIndexAt is when every enrolment was last read into enrolments.
+	enrolIndexAt time.Time
+	indexMu      sync.Mutex // one reader of the whole index at a time
 }
 
 type timed[T any] struct {
@@ -117,37 +121,103 @@ func (s *Service) forgetClass(id string) {
 	s.cache.mu.Unlock()
 }
 
-// userEnrolments returns the classes a user is enrolled in. fresh forces a read when the
-// cached answer is older than a few seconds (a heartbeat for a lesson the cache does not
-// know may follow an enrolment made on another node).
+// enrolIndexTTL is how often the whole enrolment index is read again. Enrolments made
+// through this Service enter it at once; those made on another node are found by the
+// per-user read that a miss triggers (at most every few seconds per user).
+const enrolIndexTTL = 5 * time.Minute
+
+// userEnrolments returns the classes a user is enrolled in, from an in-memory index of
+// every enrolment that is read in one find (rather than one find per learner, which on
+// FerretDB scans the collection each time). fresh re-reads the user's own enrolments when
+// the index's answer is more than a few seconds old: a heartbeat for a lesson the index
+// does not know may follow an enrolment made on another node.
 func (s *Service) userEnrolments(ctx context.Context, userID string, fresh bool) ([]enrolmentRef, error) {
 	now := s.now()
+	if err := s.loadEnrolIndex(ctx, now); err != nil {
+		return nil, err
+	}
 	s.cache.mu.Lock()
 	c, ok := s.cache.enrolments[userID]
 	s.cache.mu.Unlock()
-	age := now.Sub(c.at)
-	if ok && age < s.ttl && (!fresh || age < 5*time.Second) {
+	switch {
+	case ok && (!fresh || now.Sub(c.at) < 5*time.Second):
 		return c.v, nil
+	case !ok && !fresh:
+		return nil, nil
 	}
-	cur, err := s.enrolments.Find(ctx, bson.M{"user_id": userID},
-		options.Find().SetProjection(bson.M{"class_id": 1, "course_id": 1}))
+	refs, err := s.findEnrolmentRefs(ctx, bson.M{"user_id": userID})
+	if err != nil {
+		return nil, err
+	}
+	s.cache.mu.Lock()
+	s.cache.enrolments[userID] = timed[[]enrolmentRef]{refs[userID], now}
+	s.cache.mu.Unlock()
+	return refs[userID], nil
+}
+
+// loadEnrolIndex reads every enrolment into the index when it is older than
+// enrolIndexTTL; one caller reads while the others wait for its answer.
+func (s *Service) loadEnrolIndex(ctx context.Context, now time.Time) error {
+	s.cache.mu.Lock()
+	stale := now.Sub(s.cache.enrolIndexAt) >= enrolIndexTTL
+	s.cache.mu.Unlock()
+	if !stale {
+		return nil
+	}
+	s.cache.indexMu.Lock()
+	defer s.cache.indexMu.Unlock()
+	s.cache.mu.Lock()
+	stale = now.Sub(s.cache.enrolIndexAt) >= enrolIndexTTL
+	s.cache.mu.Unlock()
+	if !stale {
+		return nil
+	}
+	all, err := s.findEnrolmentRefs(ctx, bson.M{})
+	if err != nil {
+		return err
+	}
+	idx := make(map[string]timed[[]enrolmentRef], len(all))
+	for u, refs := range all {
+		idx[u] = timed[[]enrolmentRef]{refs, now}
+	}
+	s.cache.mu.Lock()
+	s.cache.enrolments, s.cache.enrolIndexAt = idx, now
+	s.cache.mu.Unlock()
+	return nil
+}
+
+func (s *Service) findEnrolmentRefs(ctx context.Context, filter bson.M) (map[string][]enrolmentRef, error) {
+	cur, err := s.enrolments.Find(ctx, filter,
+		options.Find().SetProjection(bson.M{"user_id": 1, "class_id": 1, "course_id": 1}))
 	if err != nil {
 		return nil, fmt.Errorf("courses: read enrolments: %w", dbErr(err))
 	}
-	var refs []enrolmentRef
-	if err := cur.All(ctx, &refs); err != nil {
+	var rows []struct {
+		UserID   string `bson:"user_id"`
+		ClassID  string `bson:"class_id"`
+		CourseID string `bson:"course_id"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("courses: read enrolments: %w", dbErr(err))
 	}
-	s.cache.mu.Lock()
-	s.cache.enrolments[userID] = timed[[]enrolmentRef]{refs, now}
-	s.cache.mu.Unlock()
-	return refs, nil
+	out := map[string][]enrolmentRef{}
+	for _, r := range rows {
+		out[r.UserID] = append(out[r.UserID], enrolmentRef{ClassID: r.ClassID, CourseID: r.CourseID})
+	}
+	return out, nil
 }
 
-func (s *Service) forgetUsers(userIDs []string) {
+// addEnrolments puts enrolments this Service just made into the index.
+func (s *Service) addEnrolments(userIDs []string, ref enrolmentRef) {
+	now := s.now()
 	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
 	for _, id := range userIDs {
-		delete(s.cache.enrolments, id)
+		c := s.cache.enrolments[id]
+		if !slices.Contains(c.v, ref) {
+			c.v = append(slices.Clone(c.v), ref)
+		}
+		c.at = now
+		s.cache.enrolments[id] = c
 	}
-	s.cache.mu.Unlock()
 }

@@ -492,7 +492,7 @@ func (s *Service) enrol(ctx context.Context, p accounts.Principal, c Class, user
 	}
 	now := s.now()
 	var enrolledIDs []string
-	defer func() { s.forgetUsers(enrolledIDs) }()
+	defer func() { s.addEnrolments(enrolledIDs, enrolmentRef{ClassID: c.ID, CourseID: c.CourseID}) }()
 	for len(cands) > 0 {
 		k, err := s.reserveSeats(ctx, c.ID, len(cands))
 		if err != nil {

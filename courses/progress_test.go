@@ -411,3 +411,20 @@ func TestCompletionIsAcknowledgedOnlyOnceSummarised(t *testing.T) {
 		t.Fatalf("text %+v", r)
 	}
 }
+
+func TestEnrolmentOnAnotherNodeIsSeenByHeartbeats(t *testing.T) {
+	e := newEnv(t)
+	c := e.publishedCourse("NODE")
+	cl := e.class(c, 0)
+	e.enrol(cl, e.learner2) // loads this node's enrolment index
+	_, err := e.svc.RecordProgress(e.ctx, e.learner, c.text.ID, Heartbeat{})
+	wantErr(t, err, errs.ErrNotFound)
+	other := New(Config{DB: e.db.Database, Clock: e.clk.Now, Directory: e.dir, FlushInterval: time.Hour})
+	defer other.Close(context.Background())
+	_, err = other.EnrolUsers(e.ctx, e.trainer, cl.ID, []string{e.learner.User.ID})
+	wantErr(t, err, nil)
+	e.clk.Advance(6 * time.Second)
+	if r := e.beat(e.learner, c.text, Heartbeat{}); !r.Completed {
+		t.Fatalf("%+v", r)
+	}
+}
