@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,7 +28,7 @@ import (
 // buildAssessment makes the assessment service on top of courses (enrolments, trainers,
 // course completion) and installs it as courses' quiz gate.
 func buildAssessment(ctx context.Context, db *mongo.Database, crs *courses.Service, now clock.Clock, log *slog.Logger) (*assessment.Service, error) {
-	var enrol assessment.Enrolments = courseEnrolments{c: crs}
+	var enrol assessment.Enrolments = &courseEnrolments{c: crs, yes: map[string]time.Time{}, now: now}
 	if e, ok := any(crs).(assessment.Enrolments); ok {
 		enrol = e // courses answers these itself when it can
 	}
@@ -47,12 +48,41 @@ func buildAssessment(ctx context.Context, db *mongo.Database, crs *courses.Servi
 
 // courseEnrolments answers assessment's questions about courses from the courses
 // service's public API: the user's enrolments, and the trainers of the course's classes.
-// The principals it builds never leave this adapter.
-type courseEnrolments struct{ c *courses.Service }
+// The principals it builds never leave this adapter. Positive answers are remembered for
+// a minute, because every start of an attempt asks and a province may start an exam in
+// the same minute; a removal from a class takes effect within that minute.
+type courseEnrolments struct {
+	c   *courses.Service
+	now clock.Clock
+	mu  sync.Mutex
+	yes map[string]time.Time // "enrolled|user|course" or "trainer|user|course" → until
+}
 
-func (e courseEnrolments) IsEnrolledInCourse(ctx context.Context, userID, courseID string) (bool, error) {
+const enrolmentMemory = time.Minute
+
+func (e *courseEnrolments) remembered(key string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	until, ok := e.yes[key]
+	return ok && e.now().Before(until)
+}
+
+func (e *courseEnrolments) remember(key string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.yes) > 100_000 {
+		clear(e.yes)
+	}
+	e.yes[key] = e.now().Add(enrolmentMemory)
+}
+
+func (e *courseEnrolments) IsEnrolledInCourse(ctx context.Context, userID, courseID string) (bool, error) {
 	if e.c == nil {
 		return false, nil
+	}
+	key := "enrolled|" + userID + "|" + courseID
+	if e.remembered(key) {
+		return true, nil
 	}
 	me := accounts.Principal{User: accounts.User{ID: userID, Roles: []accounts.Role{accounts.RoleLearner}, Active: true}}
 	for offset := 0; ; offset += 500 {
@@ -61,6 +91,7 @@ func (e courseEnrolments) IsEnrolledInCourse(ctx context.Context, userID, course
 			return false, fmt.Errorf("enrolments of %s: %w", userID, err)
 		}
 		if slices.ContainsFunc(page.Items, func(en courses.Enrolment) bool { return en.CourseID == courseID }) {
+			e.remember(key)
 			return true, nil
 		}
 		if offset+len(page.Items) >= page.Total || len(page.Items) == 0 {
@@ -69,9 +100,13 @@ func (e courseEnrolments) IsEnrolledInCourse(ctx context.Context, userID, course
 	}
 }
 
-func (e courseEnrolments) IsTrainerOfCourse(ctx context.Context, userID, courseID string) (bool, error) {
+func (e *courseEnrolments) IsTrainerOfCourse(ctx context.Context, userID, courseID string) (bool, error) {
 	if e.c == nil {
 		return false, nil
+	}
+	key := "trainer|" + userID + "|" + courseID
+	if e.remembered(key) {
+		return true, nil
 	}
 	system := accounts.Principal{User: accounts.User{ID: "assessment", Roles: []accounts.Role{accounts.RoleAdmin}, Active: true}}
 	for offset := 0; ; offset += 500 {
@@ -80,6 +115,7 @@ func (e courseEnrolments) IsTrainerOfCourse(ctx context.Context, userID, courseI
 			return false, fmt.Errorf("classes of %s: %w", courseID, err)
 		}
 		if slices.ContainsFunc(page.Items, func(c courses.Class) bool { return slices.Contains(c.TrainerIDs, userID) }) {
+			e.remember(key)
 			return true, nil
 		}
 		if offset+len(page.Items) >= page.Total || len(page.Items) == 0 {
