@@ -24,6 +24,7 @@ type reportsFixture struct {
 	ts                 *testServer
 	admin, officer     string // tokens
 	learner1, learner2 string
+	trainer            string
 	province, d1, d2   string
 	l1, l2             accounts.User
 	course             courses.Course
@@ -36,6 +37,8 @@ func newReportsFixture(t *testing.T) *reportsFixture {
 	f := &reportsFixture{ts: ts, admin: ts.adminToken(t)}
 	f.province, f.d1, f.d2 = unitFixture(t, ts, f.admin)
 	createUser(t, ts, f.admin, "tochuc1", f.d1, accounts.RoleUnitAdmin)
+	tr := createUser(t, ts, f.admin, "giangvien1", f.d2, accounts.RoleTrainer)
+	f.trainer = ts.login(t, "giangvien1", "password-123")
 	f.l1 = createUser(t, ts, f.admin, "hocvien1", f.d1)
 	f.l2 = createUser(t, ts, f.admin, "hocvien2", f.d2)
 	f.officer = ts.login(t, "tochuc1", "password-123")
@@ -65,7 +68,7 @@ func newReportsFixture(t *testing.T) *reportsFixture {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	if f.class, err = crs.CreateClass(ctx, admin, c.ID, courses.ClassInput{Name: "Lớp DVC 1", StartsAt: now.Add(-time.Hour), EndsAt: now.AddDate(0, 1, 0)}); err != nil {
+	if f.class, err = crs.CreateClass(ctx, admin, c.ID, courses.ClassInput{Name: "Lớp DVC 1", StartsAt: now.Add(-time.Hour), EndsAt: now.AddDate(0, 1, 0), TrainerIDs: []string{tr.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := crs.EnrolUsers(ctx, admin, f.class.ID, []string{f.l1.ID, f.l2.ID}); err != nil {
@@ -126,8 +129,9 @@ func TestTargetsOverHTTP(t *testing.T) {
 	ts.call(t, "POST", "/api/v1/targets", f.admin, body, http.StatusCreated, &tg)
 	var st reports.TargetStatus
 	ts.call(t, "GET", "/api/v1/targets/"+tg.ID+"/status", f.admin, nil, http.StatusOK, &st)
-	// Counted: every active user under the province: officer, two learners (admin has no unit).
-	if st.Unit.ID != f.province || st.Staff != 3 || st.Done != 1 || len(st.Children) != 2 || st.Target.ID != tg.ID {
+	// Counted: every active user under the province: officer, trainer, two learners (the
+	// admin has no unit).
+	if st.Unit.ID != f.province || st.Staff != 4 || st.Done != 1 || len(st.Children) != 2 || st.Target.ID != tg.ID {
 		t.Fatalf("status %+v", st)
 	}
 	ts.call(t, "GET", "/api/v1/targets/"+tg.ID+"/status", f.officer, nil, http.StatusOK, &st)
@@ -144,7 +148,7 @@ func TestTargetsOverHTTP(t *testing.T) {
 		Total int              `json:"total"`
 	}
 	ts.call(t, "GET", "/api/v1/targets/"+tg.ID+"/pending?unit_id="+f.d2, f.admin, nil, http.StatusOK, &pend)
-	if pend.Total != 1 || pend.Items[0].UserID != f.l2.ID {
+	if pend.Total != 2 || (pend.Items[0].UserID != f.l2.ID && pend.Items[1].UserID != f.l2.ID) {
 		t.Fatalf("pending %+v", pend)
 	}
 	var lst struct{ Total int }
@@ -161,14 +165,14 @@ func TestTargetsOverHTTP(t *testing.T) {
 	resp := ts.do(t, "GET", "/api/v1/targets/"+tg.ID+"/chart.svg?kind=donut", f.admin, nil)
 	svg, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/svg+xml") || !bytes.Contains(svg, []byte("33,3%")) {
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/svg+xml") || !bytes.Contains(svg, []byte("25,0%")) {
 		t.Fatalf("chart %d %q: %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), svg)
 	}
 	ts.callErr(t, "GET", "/api/v1/targets/"+tg.ID+"/chart.svg?kind=pie", f.admin, nil, http.StatusUnprocessableEntity, "invalid")
 
 	x := openXLSX(t, ts.do(t, "GET", "/api/v1/reports/targets/"+tg.ID+".xlsx", f.admin, nil))
 	rows, _ := x.GetRows("Chỉ tiêu")
-	if len(rows) != 4 || rows[1][0] != "Tỉnh Hà Giang" || rows[1][3] != "3" || rows[1][4] != "1" || rows[1][6] != "33.3%" {
+	if len(rows) != 4 || rows[1][0] != "Tỉnh Hà Giang" || rows[1][3] != "4" || rows[1][4] != "1" || rows[1][6] != "25.0%" {
 		t.Fatalf("target sheet %q", rows)
 	}
 
@@ -194,7 +198,21 @@ func TestClassExportPlansAndCertificatesOverHTTP(t *testing.T) {
 	}
 	ts.callErr(t, "GET", "/api/v1/reports/classes/"+f.class.ID+".xlsx", f.learner1, nil, http.StatusForbidden, "forbidden")
 	ts.callErr(t, "GET", "/api/v1/reports/classes/nope.xlsx", f.admin, nil, http.StatusNotFound, "not_found")
-	openXLSX(t, ts.do(t, "GET", "/api/v1/reports/classes/"+f.class.ID+"/attendance.xlsx", f.officer, nil))
+	// Attendance: learner 1 joins a live session over the websocket.
+	var sess struct{ ID string }
+	ts.call(t, "POST", "/api/v1/classes/"+f.class.ID+"/live-sessions", f.trainer,
+		map[string]any{"title": "Buổi 1", "starts_at": time.Now().UTC().Format(time.RFC3339)}, http.StatusCreated, &sess)
+	conn := dialLive(t, ts, sess.ID, "", bearer(f.learner1))
+	writeJSON(t, conn, `{"type":"chat.send","client_id":"c1","text":"Xin chào"}`)
+	if fr := readFrame(t, conn); fr.Type != "chat.message" {
+		t.Fatalf("frame %+v", fr)
+	}
+	x = openXLSX(t, ts.do(t, "GET", "/api/v1/reports/classes/"+f.class.ID+"/attendance.xlsx", f.trainer, nil))
+	rows, _ = x.GetRows("Điểm danh")
+	if len(rows) != 3 || rows[1][1] != "Buổi 1" || rows[1][3] != f.l1.FullName || rows[1][5] == "" || rows[2][3] != f.l2.FullName || rows[2][5] != "" {
+		t.Fatalf("attendance sheet %q", rows)
+	}
+	conn.Close()
 
 	// Plans.
 	year := time.Now().In(time.FixedZone("ICT", 7*3600)).Year()
