@@ -589,6 +589,9 @@ func (s *Service) ImportQuestions(ctx context.Context, actor accounts.Principal,
 	}
 	parsed, lineErrs := importer.Parse(req.Format, req.Data)
 	res.Errors = append(res.Errors, lineErrs...)
+	if len(parsed) == 0 && len(lineErrs) == 0 {
+		res.Errors = append(res.Errors, importer.LineError{Line: 1, Message: fmt.Sprintf("the file holds no %s questions", req.Format)})
+	}
 	now := s.now()
 	docs := make([]any, 0, len(parsed))
 	for _, iq := range parsed {

@@ -101,6 +101,10 @@ func TestImportAllOrNothingAndRoundTrip(t *testing.T) {
 	}
 	_, err = e.svc.ImportQuestions(e.ctx, e.lecturer, ImportRequest{Bank: "Kho", Format: "csv", Data: broken})
 	wantErr(t, err, errs.ErrInvalid)
+	empty, err := e.svc.ImportQuestions(e.ctx, e.lecturer, ImportRequest{Bank: "Kho", Format: importer.Aiken, Data: []byte("\n\n")})
+	if err != nil || empty.Imported != 0 || len(empty.Errors) != 1 || !strings.Contains(empty.Errors[0].Message, "no aiken questions") {
+		t.Fatalf("empty file: %+v %v", empty, err)
+	}
 
 	for _, c := range []struct {
 		file   string
