@@ -33,7 +33,7 @@ const (
 	colourTrack  = "#e0e0e0"
 	colourTarget = "#1a237e"
 	colourText   = "#212121"
-	chartWidth   = 600
+	chartWidth   = 400 // narrow, so 14-unit text stays about 13 px on a 375 px phone
 	chartFont    = `font-family="DejaVu Sans, Arial, sans-serif"`
 )
 
@@ -85,7 +85,7 @@ func ProgressBarsSVG(title string, bars []Bar, target float64) []byte {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" preserveAspectRatio="xMinYMin meet" role="img" aria-label="%s" %s>`,
 		chartWidth, height, xmlText(title), chartFont)
 	fmt.Fprintf(&b, `<title>%s</title>`, xmlText(title))
-	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="18" font-weight="bold" fill="%s">%s</text>`, left, colourText, xmlText(ellipsis(title, 60)))
+	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="16" font-weight="bold" fill="%s">%s</text>`, left, colourText, xmlText(ellipsis(title, 38)))
 	if len(bars) == 0 {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" fill="%s">Chưa có số liệu</text>`, left, top+20, colourText)
 	}
@@ -97,7 +97,7 @@ func ProgressBarsSVG(title string, bars []Bar, target float64) []byte {
 			fill = colourGood
 		}
 		fmt.Fprintf(&b, `<g><title>%s: %s</title>`, xmlText(bar.Label), xmlText(FormatPercentVN(bar.Percent)))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" fill="%s">%s</text>`, left, y+14, colourText, xmlText(ellipsis(bar.Label, 48)))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" fill="%s">%s</text>`, left, y+14, colourText, xmlText(ellipsis(bar.Label, 28)))
 		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" text-anchor="end" fill="%s">%s · %s/%s</text>`,
 			chartWidth-left, y+14, colourText, xmlText(FormatPercentVN(bar.Percent)), FormatIntVN(bar.Done), FormatIntVN(bar.Staff))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%s" height="%d" rx="4" fill="%s"/>`, left, y+20, ftoa(barW), barH, colourTrack)

@@ -51,15 +51,15 @@ func TestProgressBarsSVG(t *testing.T) {
 		{Label: "Phòng đầy đủ", Done: 10, Staff: 10, Percent: 100, OnTrack: true},
 	}, 90)
 	s := string(svg)
-	if !strings.HasPrefix(s, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 `) || !strings.Contains(s, `width="100%"`) {
+	if !strings.HasPrefix(s, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 `) || !strings.Contains(s, `width="100%"`) {
 		t.Fatalf("not a scalable SVG: %.120s", s)
 	}
 	if regexp.MustCompile(`<svg[^>]*\sheight=`).MatchString(s) || strings.Contains(s, "<script") || strings.Contains(s, "<b>") {
 		t.Fatalf("fixed size or unescaped text:\n%s", s)
 	}
 	widths, texts := wellFormed(t, svg)
-	// Backgrounds are 584 wide; fills 82.5% and 100% of that; the empty bar has no fill.
-	want := []string{"584", "481.8", "584", "584", "584"}
+	// Backgrounds are 384 wide; fills 82.5% and 100% of that; the empty bar has no fill.
+	want := []string{"384", "316.8", "384", "384", "384"}
 	if strings.Join(widths, ",") != strings.Join(want, ",") {
 		t.Fatalf("bar widths %v, want %v", widths, want)
 	}
@@ -69,7 +69,7 @@ func TestProgressBarsSVG(t *testing.T) {
 			t.Errorf("texts %q lack %q", joined, w)
 		}
 	}
-	if !strings.Contains(s, `x1="533.6"`) { // the 90% marker: 8 + 584*0.9
+	if !strings.Contains(s, `x1="353.6"`) { // the 90% marker: 8 + 384*0.9
 		t.Error("no target marker at 90%")
 	}
 	// No rows still draws a valid picture.
