@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"hoctap/accounts"
 	"hoctap/courses/live"
@@ -31,6 +32,7 @@ const (
 )
 
 func (s *Server) routeLive(api fiber.Router) {
+	s.registerLiveMetrics()
 	api.Post("/classes/:id/live-sessions", requireAuth, s.createLiveSession)
 	api.Get("/classes/:id/live-sessions", requireAuth, s.listLiveSessions)
 	api.Get("/live-sessions/:id", requireAuth, s.getLiveSession)
@@ -42,11 +44,41 @@ func (s *Server) routeLive(api fiber.Router) {
 // routeLiveSocket registers the websocket endpoint, outside /api/v1: it authenticates
 // by bearer header, token query parameter or cookie itself.
 func (s *Server) routeLiveSocket(app fiber.Router) {
-	app.Get("/ws/live/:session_id", s.liveUpgrade, websocket.New(s.liveSocket, websocket.Config{
+	app.Get("/ws/live/:session_id", s.liveUpgrade, s.liveSocketHandler(keepAlive{ping: livePingEvery, read: liveReadTimeout}))
+}
+
+// keepAlive says how often the server pings and how long a silent peer may stay.
+type keepAlive struct {
+	ping, read time.Duration
+}
+
+func (s *Server) liveSocketHandler(ka keepAlive) fiber.Handler {
+	return websocket.New(func(c *websocket.Conn) { s.liveSocket(c, ka) }, websocket.Config{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   live.MaxFrameBytes,
 		WriteBufferSize:  4096,
-	}))
+	})
+}
+
+// registerLiveMetrics exports the hub's counters to /metrics.
+func (s *Server) registerLiveMetrics() {
+	if s.live == nil {
+		return
+	}
+	gauge := func(name, help string, f func(live.HubStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(s.live.Stats()) })
+	}
+	counter := func(name, help string, f func(live.HubStats) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return f(s.live.Stats()) })
+	}
+	s.metrics.registry.MustRegister(
+		gauge("hoctap_live_rooms", "Live-session rooms loaded on this process.", func(st live.HubStats) float64 { return float64(st.Rooms) }),
+		gauge("hoctap_live_connections", "Live-session websocket connections on this process.", func(st live.HubStats) float64 { return float64(st.Connections) }),
+		counter("hoctap_live_events_stored_total", "Live-session events this process stored.", func(st live.HubStats) float64 { return float64(st.Stored) }),
+		counter("hoctap_live_store_batches_total", "insertMany calls that stored live-session events.", func(st live.HubStats) float64 { return float64(st.Batches) }),
+		counter("hoctap_live_dropped_total", "Live-session connections closed for being too slow (1013).", func(st live.HubStats) float64 { return float64(st.Dropped) }),
+		counter("hoctap_live_rate_limited_total", "Live-session frames refused by a rate limit or slow mode.", func(st live.HubStats) float64 { return float64(st.RateLimited) }),
+	)
 }
 
 // liveActor is the live package's view of the caller.
@@ -236,7 +268,7 @@ func hostPort(u *url.URL) string {
 // liveSocket serves one websocket: it joins the room (closing with 1008 before any
 // event if the caller may not), then reads frames into the room until either side ends.
 // The hub writes to the socket from its own goroutine through wsConn.
-func (s *Server) liveSocket(c *websocket.Conn) {
+func (s *Server) liveSocket(c *websocket.Conn, ka keepAlive) {
 	conn := &wsConn{raw: c.Conn}
 	p, ok := c.Locals(principalKey).(accounts.Principal)
 	if !ok {
@@ -263,14 +295,14 @@ func (s *Server) liveSocket(c *websocket.Conn) {
 	}
 	defer client.Leave()
 
-	_ = c.SetReadDeadline(time.Now().Add(liveReadTimeout))
+	_ = c.SetReadDeadline(time.Now().Add(ka.read))
 	c.SetPongHandler(func(string) error {
-		return c.SetReadDeadline(time.Now().Add(liveReadTimeout))
+		return c.SetReadDeadline(time.Now().Add(ka.read))
 	})
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
-		t := time.NewTicker(livePingEvery)
+		t := time.NewTicker(ka.ping)
 		defer t.Stop()
 		for {
 			select {
@@ -290,7 +322,7 @@ func (s *Server) liveSocket(c *websocket.Conn) {
 		if err != nil {
 			return
 		}
-		_ = c.SetReadDeadline(time.Now().Add(liveReadTimeout))
+		_ = c.SetReadDeadline(time.Now().Add(ka.read))
 		client.Receive(data)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/websocket"
 
 	"hoctap/courses/live"
@@ -377,6 +378,16 @@ func TestLiveSessionsOverHTTPAndWebsocket(t *testing.T) {
 		t.Fatalf("csv %d %s:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), raw)
 	}
 	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/attendance?format=xml", trainer.Token, nil, http.StatusUnprocessableEntity, "invalid")
+
+	// The hub's counters are on /metrics.
+	resp = ts.do(t, "GET", "/metrics", "", nil)
+	raw, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{"hoctap_live_connections", "hoctap_live_events_stored_total 5", "hoctap_live_dropped_total"} {
+		if !strings.Contains(string(raw), name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
 }
 
 func TestAppendTextFrame(t *testing.T) {
@@ -422,5 +433,102 @@ func TestSameOrigin(t *testing.T) {
 		if got := sameOrigin(tt.origin, tt.public); got != tt.want {
 			t.Errorf("sameOrigin(%q, %q) = %v", tt.origin, tt.public, got)
 		}
+	}
+}
+
+// A peer that answers pings stays; one that has stopped answering is dropped once the
+// read timeout passes, and its leave is recorded. The keep-alive runs here with short
+// periods on a second listener that serves the same Server.
+func TestLiveSocketKeepAlive(t *testing.T) {
+	ts, members := newLiveTestServer(t)
+	us := liveUsers(t, ts, [2]string{"trainer1", "trainer"}, [2]string{"hocvien1", "learner"}, [2]string{"hocvien2", "learner"})
+	trainer, alive, dead := us[0], us[1], us[2]
+	for _, u := range us[1:] {
+		members.set("class-k", u.ID, live.RoleLearner)
+	}
+	members.set("class-k", trainer.ID, live.RoleTrainer)
+	var sess live.Session
+	ts.call(t, "POST", "/api/v1/classes/class-k/live-sessions", trainer.Token,
+		map[string]any{"title": "Giữ kết nối", "starts_at": "2026-03-02T01:00:00Z"}, http.StatusCreated, &sess)
+
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/ws/live/:session_id", ts.liveUpgrade, ts.liveSocketHandler(keepAlive{ping: 50 * time.Millisecond, read: 300 * time.Millisecond}))
+	ln := listen(t)
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	url := "ws://" + ln.Addr().String() + "/ws/live/" + sess.ID
+
+	pings := make(chan struct{}, 100)
+	ok, _, err := websocket.DefaultDialer.Dial(url, bearer(alive.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ok.Close()
+	ok.SetPingHandler(func(data string) error {
+		select {
+		case pings <- struct{}{}:
+		default:
+		}
+		return ok.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	frames := make(chan liveFrame, 100)
+	go func() {
+		for {
+			_, data, err := ok.ReadMessage()
+			if err != nil {
+				close(frames)
+				return
+			}
+			var f liveFrame
+			_ = json.Unmarshal(data, &f)
+			frames <- f
+		}
+	}()
+
+	silent, _, err := websocket.DefaultDialer.Dial(url, bearer(dead.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silent.SetPingHandler(func(string) error { return nil }) // a peer that stopped answering
+	_ = silent.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for {
+		if _, _, err := silent.ReadMessage(); err != nil {
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("the silent peer was not dropped")
+			}
+			break
+		}
+	}
+	// The answering peer saw several pings and is still served.
+	for range 3 {
+		select {
+		case <-pings:
+		case <-time.After(15 * time.Second):
+			t.Fatal("no ping")
+		}
+	}
+	writeJSON(t, ok, `{"type":"chat.send","client_id":"k1","text":"vẫn ở đây"}`)
+	for f := range frames {
+		if f.Type == live.TypeChatMessage {
+			break
+		}
+	}
+	var att struct{ Items []live.AttendanceRow }
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ts.call(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/attendance", trainer.Token, nil, http.StatusOK, &att)
+		var left bool
+		for _, r := range att.Items {
+			left = left || r.UserID == dead.ID && r.LeftAt != nil
+		}
+		if left {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dropped peer's leave was not recorded: %+v", att.Items)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
