@@ -246,3 +246,25 @@ func TestCertificateScore(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// Numbers count per Vietnamese calendar year: 17:30 UTC on 31 December is already the next
+// year in Vietnam, and that year's counter starts at 1.
+func TestCertificateNumberYear(t *testing.T) {
+	f := newCertFixture(t)
+	ctx := context.Background()
+	must(f.w.svc.IssueCertificate(ctx, f.class.ID, f.learner.ID))
+	f.w.clock.Advance(time.Date(2025, 12, 31, 17, 30, 0, 0, time.UTC).Sub(f.w.clock.Now()))
+	f.w.learn.mu.Lock()
+	for i, e := range f.w.learn.enrolments {
+		if e.UserID == f.peer.ID {
+			f.w.learn.enrolments[i].Completed = true
+			at := t0
+			f.w.learn.enrolments[i].CompletedAt = &at
+		}
+	}
+	f.w.learn.mu.Unlock()
+	c := must(f.w.svc.IssueCertificate(ctx, f.class.ID, f.peer.ID))
+	if c.Number != "HT-2026-000001" {
+		t.Fatalf("number %s", c.Number)
+	}
+}

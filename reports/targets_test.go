@@ -519,3 +519,48 @@ func TestPlainAccountsDirectory(t *testing.T) {
 		t.Fatal("New accepted a config without Directory and Learning")
 	}
 }
+
+// Concurrent roll-ups while the snapshots are dropped and reloaded agree with each other
+// (run with -race to check the cache's locking).
+func TestTargetStatusConcurrent(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	root := w.unit("Tỉnh", nil)
+	a := w.unit("Huyện A", &root)
+	course := w.learn.addCourse("DVC", "Dịch vụ công", "ky_nang_so", "Kỹ năng số")
+	class := w.learn.addClass(course.ID, "Lớp", t0)
+	for i := range 30 {
+		u := w.user(fmt.Sprintf("Người %d", i), a, "CV")
+		if i%3 == 0 {
+			w.learn.enrol(class, u, 100, t0)
+		}
+	}
+	tg := must(w.svc.CreateTarget(ctx, w.admin, NewTarget{UnitID: root.ID, Title: "DVC", CourseID: course.ID, Metric: MetricCompleted, Percent: 100, Due: "2025-12-31"}))
+	errc := make(chan error, 40)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 10 {
+			w.svc.Invalidate()
+			w.clock.Advance(time.Minute) // past CacheTTL: background refreshes too
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	for range 4 {
+		go func() {
+			for range 10 {
+				st, err := w.svc.TargetStatus(ctx, w.admin, tg.ID, StatusQuery{})
+				if err == nil && (st.Staff != 30 || st.Done != 10) {
+					err = fmt.Errorf("status %d/%d", st.Done, st.Staff)
+				}
+				errc <- err
+			}
+		}()
+	}
+	for range 40 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+}
