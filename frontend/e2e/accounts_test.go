@@ -49,12 +49,14 @@ func TestSignInAndLanguageSwitch(t *testing.T) {
 
 		tb.fill("#password", "hocvien-pass-1")
 		tb.submit("form[action='/login'] button")
-		if loc := tb.location(); !strings.HasSuffix(loc, "/account") {
-			t.Fatalf("after signing in a learner is at %s", loc)
+		if loc := tb.location(); !strings.HasSuffix(loc, "/learn") {
+			t.Fatalf("after signing in a learner is at %s, want /learn", loc)
 		}
-		if h := tb.text("h1"); h != "Tài khoản của tôi" {
-			t.Errorf("account heading %q", h)
+		if h := tb.text("h1"); h != "Học tập của tôi" {
+			t.Errorf("learner home heading %q", h)
 		}
+		tb.checkPage("learn-empty")
+		tb.open("/account")
 
 		// Switch to English: the page, and later pages, are in English.
 		tb.submit("header button[name=lang]")

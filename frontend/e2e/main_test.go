@@ -23,6 +23,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"hoctap/internal/miniotest"
 	"hoctap/server"
 )
 
@@ -53,7 +54,14 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 
-	stopServer, err := startServer(filepath.Join(dir, "data"))
+	minio, err := miniotest.StartShared()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: starting MinIO:", err)
+		return 1
+	}
+	defer minio.Stop()
+
+	stopServer, err := startServer(filepath.Join(dir, "data"), minio)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: starting the server:", err)
 		return 1
@@ -93,8 +101,9 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// startServer runs server.Serve on a free loopback port with a fresh data directory.
-func startServer(dataDir string) (func(), error) {
+// startServer runs server.Serve on a free loopback port with a fresh data directory and
+// lectures stored in the real MinIO server.
+func startServer(dataDir string, minio miniotest.Server) (func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -106,6 +115,10 @@ func startServer(dataDir string) (func(), error) {
 		"HOCTAP_ADMIN_PASSWORD": adminPassword,
 		"HOCTAP_SECRET_KEY":     "e2e-secret-key-0123456789abcdef0123456789",
 		"HOCTAP_LOG_LEVEL":      "error",
+		"HOCTAP_S3_ENDPOINT":    minio.Endpoint,
+		"HOCTAP_S3_ACCESS_KEY":  minio.AccessKey,
+		"HOCTAP_S3_SECRET_KEY":  minio.SecretKey,
+		"HOCTAP_S3_BUCKET":      "hoctap-e2e",
 	}
 	cfg, err := server.LoadConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
@@ -158,8 +171,11 @@ func newTab(t *testing.T, viewport string) *tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancelTimeout)
+	// The first action on a context opens its tab, and cancelling that action's context
+	// would close it: open it with the long-lived context, steps get timeouts after.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
 	tb := &tab{t: t, ctx: ctx, viewport: viewport}
 	for _, v := range viewports {
 		if v.name == viewport {
@@ -173,17 +189,37 @@ func newTab(t *testing.T, viewport string) *tab {
 	return tb
 }
 
+// stepTimeout bounds one browser step, so a missing element fails the test quickly.
+const stepTimeout = 20 * time.Second
+
+// step returns a context for one browser step.
+func (tb *tab) step() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(tb.ctx, stepTimeout)
+}
+
 // do runs actions, failing the test on error.
 func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	if err := chromedp.Do(tb.ctx, actions...); err != nil {
-		tb.t.Fatalf("%s: %v (page %s)", tb.viewport, err, tb.location())
+	ctx, cancel := tb.step()
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		tb.t.Fatalf("%s: %v (page %s)\n%s", tb.viewport, err, tb.location(), tb.mainText())
 	}
 }
 
 func (tb *tab) location() string {
-	loc, _ := chromedp.Run(tb.ctx, chromedp.Location())
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	return loc
+}
+
+// mainText is the page's main text, for failure messages.
+func (tb *tab) mainText() string {
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main")?.innerText ?? document.body?.innerText ?? ""`))
+	return s
 }
 
 // open navigates to a path of the site and waits for the page's main element.
@@ -195,9 +231,11 @@ func (tb *tab) open(path string) {
 // text returns the visible text of the first element matching the CSS selector.
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
-	s, err := chromedp.Run(tb.ctx, chromedp.Text(chromedp.CSS(sel)))
+	ctx, cancel := tb.step()
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
-		tb.t.Fatalf("%s: reading %s: %v (page %s)", tb.viewport, sel, err, tb.location())
+		tb.t.Fatalf("%s: reading %s: %v (page %s)\n%s", tb.viewport, sel, err, tb.location(), tb.mainText())
 	}
 	return strings.TrimSpace(s)
 }
@@ -205,7 +243,9 @@ func (tb *tab) text(sel string) string {
 // eval evaluates a JavaScript expression in the page.
 func eval[T any](tb *tab, expr string) T {
 	tb.t.Helper()
-	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr))
+	ctx, cancel := tb.step()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
 		tb.t.Fatalf("%s: evaluating %s: %v", tb.viewport, expr, err)
 	}
@@ -227,12 +267,14 @@ func (tb *tab) waitFor(expr string) {
 	tb.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ok, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](expr))
+		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
 		if err == nil && ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.t.Fatalf("%s: waiting for %s: %v (page %s)", tb.viewport, expr, err, tb.location())
+			tb.t.Fatalf("%s: waiting for %s: %v (page %s)\n%s", tb.viewport, expr, err, tb.location(), tb.mainText())
 		}
 		time.Sleep(30 * time.Millisecond)
 	}
@@ -275,7 +317,9 @@ func (tb *tab) checkAccessibility(page string) {
 	if !eval[bool](tb, `typeof window.axe === "object"`) {
 		tb.do(chromedp.Evaluate[chromedp.Void](axeSource))
 	}
-	raw, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]byte](
+	ctx, cancel := context.WithTimeout(tb.ctx, time.Minute)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](
 		`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations)`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		tb.t.Fatalf("%s: running axe on %s: %v", tb.viewport, page, err)
@@ -302,7 +346,9 @@ func (tb *tab) screenshot(name string) {
 	if os.Getenv("HOCTAP_SCREENSHOTS") != "1" {
 		return
 	}
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	ctx, cancel := tb.step()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		tb.t.Fatalf("screenshot %s: %v", name, err)
 	}
