@@ -6,51 +6,29 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
 	"hoctap/internal/ids"
 	"hoctap/internal/textfold"
 )
 
-// mongoLearning reads enrolments the way the courses service stores them (collection
-// "enrolments", progress summary embedded), so that the benchmark measures a real indexed
-// read of one course's enrolments with a projection. Only enrolment reads are used here.
+// mongoLearning is the fake learning domain with enrolments read by the real
+// EnrolmentReader, so the benchmark measures the production read of one course's
+// enrolments.
 type mongoLearning struct {
 	*fakeLearning
-	enrolments *mongo.Collection
+	*EnrolmentReader
 }
 
 func (m *mongoLearning) CourseEnrolments(ctx context.Context, courseID string) ([]EnrolmentRecord, error) {
-	cur, err := m.enrolments.Find(ctx, bson.M{"course_id": courseID}, options.Find().SetProjection(bson.M{
-		"class_id": 1, "course_id": 1, "user_id": 1, "progress.percent": 1, "progress.completed": 1, "progress.completed_at": 1,
-	}))
-	if err != nil {
-		return nil, err
-	}
-	var docs []struct {
-		ClassID  string `bson:"class_id"`
-		CourseID string `bson:"course_id"`
-		UserID   string `bson:"user_id"`
-		Progress struct {
-			Percent     int        `bson:"percent"`
-			Completed   bool       `bson:"completed"`
-			CompletedAt *time.Time `bson:"completed_at"`
-		} `bson:"progress"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]EnrolmentRecord, len(docs))
-	for i, d := range docs {
-		out[i] = EnrolmentRecord{ClassID: d.ClassID, CourseID: d.CourseID, UserID: d.UserID,
-			Percent: d.Progress.Percent, Completed: d.Progress.Completed, CompletedAt: d.Progress.CompletedAt}
-	}
-	return out, nil
+	return m.EnrolmentReader.CourseEnrolments(ctx, courseID)
+}
+
+func (m *mongoLearning) ClassEnrolments(ctx context.Context, classID string) ([]EnrolmentRecord, error) {
+	return m.EnrolmentReader.ClassEnrolments(ctx, classID)
 }
 
 // province generates a province of 3,000 units (1 province, 30 districts, 2,969
@@ -96,7 +74,7 @@ func province(b testing.TB, w *world) (root accounts.Unit, course CourseInfo) {
 			}
 		}
 		if len(enrols) > 0 {
-			if _, err := w.db.Database.Collection("enrolments").InsertMany(ctx, enrols); err != nil {
+			if _, err := w.db.Database.Collection(EnrolmentsCollection).InsertMany(ctx, enrols); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -127,7 +105,7 @@ func province(b testing.TB, w *world) (root accounts.Unit, course CourseInfo) {
 		}
 	}
 	flush()
-	if _, err := w.db.Database.Collection("enrolments").Indexes().CreateOne(ctx,
+	if _, err := w.db.Database.Collection(EnrolmentsCollection).Indexes().CreateOne(ctx,
 		mongo.IndexModel{Keys: bson.D{{Key: "course_id", Value: 1}}}); err != nil {
 		b.Fatal(err)
 	}
@@ -140,7 +118,7 @@ func province(b testing.TB, w *world) (root accounts.Unit, course CourseInfo) {
 // "cold" reads everything from the database on every call.
 func BenchmarkTargetStatusProvince(b *testing.B) {
 	w := newWorld(b)
-	w.svc.learn = &mongoLearning{fakeLearning: w.learn, enrolments: w.db.Database.Collection("enrolments")}
+	w.svc.learn = &mongoLearning{fakeLearning: w.learn, EnrolmentReader: NewEnrolmentReader(w.db.Database)}
 	root, course := province(b, w)
 	ctx := context.Background()
 	tg := must(w.svc.CreateTarget(ctx, w.admin, NewTarget{UnitID: root.ID, Title: "DVC", CourseID: course.ID,

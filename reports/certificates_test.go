@@ -268,3 +268,40 @@ func TestCertificateNumberYear(t *testing.T) {
 		t.Fatalf("number %s", c.Number)
 	}
 }
+
+func TestEnrolmentReader(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	done := t0.Add(time.Hour)
+	docs := []any{
+		bson.M{"_id": "e1", "class_id": "k1", "course_id": "c1", "starts_at": t0, "user_id": "u1", "username": "an", "full_name": "Lê An",
+			"unit_id": "x", "position": "CV", "enrolled_at": t0, "enrolled_by": "admin", "class_name": "Lớp", "course_title": "DVC",
+			"progress": bson.M{"percent": 100, "completed": true, "completed_at": done, "completed_lessons": 3, "total_lessons": 3}},
+		bson.M{"_id": "e2", "class_id": "k2", "course_id": "c1", "starts_at": t0, "user_id": "u2", "full_name": "Bình",
+			"unit_id": "y", "enrolled_at": t0, "progress": bson.M{"percent": 40, "completed": false}},
+		bson.M{"_id": "e3", "class_id": "k3", "course_id": "c2", "user_id": "u1", "progress": bson.M{}},
+	}
+	if _, err := w.db.Database.Collection(EnrolmentsCollection).InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	r := NewEnrolmentReader(w.db.Database)
+	recs := must(r.CourseEnrolments(ctx, "c1"))
+	if len(recs) != 2 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for _, e := range recs {
+		if e.UserID == "u1" && (!e.Completed || e.CompletedAt == nil || !e.CompletedAt.Equal(done) || e.Percent != 100 ||
+			e.FullName != "Lê An" || e.ClassID != "k1" || !e.ClassStarts.Equal(t0) || e.Position != "CV") {
+			t.Fatalf("record %+v", e)
+		}
+		if e.UserID == "u2" && (e.Completed || e.Percent != 40 || e.CompletedAt != nil) {
+			t.Fatalf("record %+v", e)
+		}
+	}
+	if recs := must(r.ClassEnrolments(ctx, "k3")); len(recs) != 1 || recs[0].CourseID != "c2" {
+		t.Fatalf("class k3: %+v", recs)
+	}
+	if recs := must(r.ClassEnrolments(ctx, "none")); len(recs) != 0 || recs == nil {
+		t.Fatalf("no class: %#v", recs)
+	}
+}

@@ -170,3 +170,75 @@ func (d *AccountsDirectory) ListActiveStaff(ctx context.Context) ([]accounts.Use
 	}
 	return out, nil
 }
+
+// EnrolmentsCollection is the courses package's collection of enrolments (courses.
+// CollEnrolments; a server test checks they agree).
+const EnrolmentsCollection = "enrolments"
+
+// EnrolmentReader reads enrolments for reports straight from the courses package's
+// collection: read-only, one find per course or class, with a projection. Courses offers
+// only paged reads (500 learners a page), and on FerretDB each page scans the whole
+// collection, so a course with 30,000 learners would take sixty scans. The documents are
+// courses.Enrolment; the fields read are listed in enrolmentProjection.
+type EnrolmentReader struct {
+	coll *mongo.Collection
+}
+
+// NewEnrolmentReader reads enrolments from db.
+func NewEnrolmentReader(db *mongo.Database) *EnrolmentReader {
+	return &EnrolmentReader{coll: db.Collection(EnrolmentsCollection)}
+}
+
+var enrolmentProjection = bson.M{
+	"class_id": 1, "course_id": 1, "starts_at": 1, "user_id": 1, "username": 1, "full_name": 1, "unit_id": 1,
+	"position": 1, "enrolled_at": 1, "progress.percent": 1, "progress.completed": 1, "progress.completed_at": 1,
+}
+
+type enrolmentDoc struct {
+	ClassID    string    `bson:"class_id"`
+	CourseID   string    `bson:"course_id"`
+	StartsAt   time.Time `bson:"starts_at"`
+	UserID     string    `bson:"user_id"`
+	Username   string    `bson:"username"`
+	FullName   string    `bson:"full_name"`
+	UnitID     string    `bson:"unit_id"`
+	Position   string    `bson:"position"`
+	EnrolledAt time.Time `bson:"enrolled_at"`
+	Progress   struct {
+		Percent     int        `bson:"percent"`
+		Completed   bool       `bson:"completed"`
+		CompletedAt *time.Time `bson:"completed_at"`
+	} `bson:"progress"`
+}
+
+func (r *EnrolmentReader) find(ctx context.Context, filter bson.M) ([]EnrolmentRecord, error) {
+	cur, err := r.coll.Find(ctx, filter, options.Find().SetProjection(enrolmentProjection).SetBatchSize(5000))
+	if err != nil {
+		return nil, fmt.Errorf("reports: find enrolments: %w", dbErr(err))
+	}
+	defer cur.Close(ctx)
+	out := []EnrolmentRecord{}
+	for cur.Next(ctx) {
+		var d enrolmentDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, fmt.Errorf("reports: read enrolment: %w", err)
+		}
+		out = append(out, EnrolmentRecord{ClassID: d.ClassID, CourseID: d.CourseID, ClassStarts: d.StartsAt, UserID: d.UserID,
+			FullName: d.FullName, Username: d.Username, UnitID: d.UnitID, Position: d.Position, EnrolledAt: d.EnrolledAt,
+			Percent: d.Progress.Percent, Completed: d.Progress.Completed, CompletedAt: d.Progress.CompletedAt})
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("reports: read enrolments: %w", dbErr(err))
+	}
+	return out, nil
+}
+
+// CourseEnrolments returns every enrolment in every class of a course.
+func (r *EnrolmentReader) CourseEnrolments(ctx context.Context, courseID string) ([]EnrolmentRecord, error) {
+	return r.find(ctx, bson.M{"course_id": courseID})
+}
+
+// ClassEnrolments returns every enrolment of a class.
+func (r *EnrolmentReader) ClassEnrolments(ctx context.Context, classID string) ([]EnrolmentRecord, error) {
+	return r.find(ctx, bson.M{"class_id": classID})
+}

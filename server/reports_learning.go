@@ -16,11 +16,11 @@ import (
 // reportsLearning gives reports what it needs from courses through the courses service's
 // public API. Reports decides who may see what itself, so these reads run as a system
 // principal with the admin role; nothing here is reachable except through reports.
-//
-// Courses has no bulk enrolment reads yet, so a course's enrolments are read class by
-// class, 500 learners a page; reports keeps the result in its metric snapshot (CacheTTL).
+// Whole classes and courses of enrolments are read by reports.EnrolmentReader (one
+// projected find instead of a page of 500 at a time).
 type reportsLearning struct {
-	c *courses.Service
+	c     *courses.Service
+	enrol *reports.EnrolmentReader
 }
 
 // reportsSystem is the principal reports' reads of courses run as.
@@ -52,39 +52,11 @@ func enrolmentRecord(e courses.Enrolment) reports.EnrolmentRecord {
 }
 
 func (l reportsLearning) ClassEnrolments(ctx context.Context, classID string) ([]reports.EnrolmentRecord, error) {
-	var out []reports.EnrolmentRecord
-	for offset := 0; ; offset += reportsPage {
-		page, err := l.c.ListClassEnrolments(ctx, reportsSystem, classID, courses.EnrolmentFilter{Limit: reportsPage, Offset: offset})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page.Items {
-			out = append(out, enrolmentRecord(e))
-		}
-		if len(page.Items) < reportsPage || offset+reportsPage >= page.Total {
-			return out, nil
-		}
-	}
+	return l.enrol.ClassEnrolments(ctx, classID)
 }
 
 func (l reportsLearning) CourseEnrolments(ctx context.Context, courseID string) ([]reports.EnrolmentRecord, error) {
-	var out []reports.EnrolmentRecord
-	for offset := 0; ; offset += reportsPage {
-		page, err := l.c.ListClasses(ctx, reportsSystem, courses.ClassFilter{CourseID: courseID, Limit: reportsPage, Offset: offset})
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range page.Items {
-			recs, err := l.ClassEnrolments(ctx, c.ID)
-			if err != nil {
-				return nil, fmt.Errorf("class %s: %w", c.ID, err)
-			}
-			out = append(out, recs...)
-		}
-		if len(page.Items) < reportsPage || offset+reportsPage >= page.Total {
-			return out, nil
-		}
-	}
+	return l.enrol.CourseEnrolments(ctx, courseID)
 }
 
 func (l reportsLearning) FindEnrolment(ctx context.Context, classID, userID string) (reports.EnrolmentRecord, error) {

@@ -297,3 +297,10 @@ func TestClassExportPlansAndCertificatesOverHTTP(t *testing.T) {
 	}
 	ts.callErr(t, "GET", "/api/v1/certificates", f.learner1, nil, http.StatusForbidden, "forbidden")
 }
+
+// reports reads the courses package's enrolments collection itself (EnrolmentReader).
+func TestReportsReadsCoursesEnrolments(t *testing.T) {
+	if reports.EnrolmentsCollection != courses.CollEnrolments {
+		t.Fatalf("reports reads %q, courses writes %q", reports.EnrolmentsCollection, courses.CollEnrolments)
+	}
+}

@@ -126,7 +126,7 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 	}
 	// Courses first: the live hub asks it who belongs to a class (ClassRole).
 	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc, Logger: slog.Default()})
-	hub, closeLive, err := buildLive(ctx, db, liveMembership(crs), now, live.HubOptions{})
+	hub, closeLive, err := buildLive(ctx, db, liveMembership(crs), now, cfg.NATSURL, live.HubOptions{Logger: slog.Default()})
 	if err != nil {
 		_ = crs.Close(ctx)
 		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
@@ -137,7 +137,7 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 	}
 	rep, err := reports.New(reports.Config{DB: db.Database, Clock: now, Directory: reports.NewAccountsDirectory(acc, db.Database),
-		Learning: reportsLearning{c: crs}, Quizzes: reportsQuizzes{a: asm}, Live: reportsAttendance{hub: hub, c: crs},
+		Learning: reportsLearning{c: crs, enrol: reports.NewEnrolmentReader(db.Database)}, Quizzes: reportsQuizzes{a: asm}, Live: reportsAttendance{hub: hub, c: crs},
 		PublicURL: cfg.PublicURL})
 	if err != nil {
 		closeLive()
