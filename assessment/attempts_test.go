@@ -606,3 +606,30 @@ func TestRandomDrawIsFreshPerAttemptAndStable(t *testing.T) {
 		t.Errorf("four attempts drew only %d distinct questions", len(seen))
 	}
 }
+
+func TestManyLearnersStartTheSameExamAtOnce(t *testing.T) {
+	e := newEnv(t)
+	for i := range 12 {
+		e.singleQ(t, fmt.Sprintf("Câu %d", i), "thi")
+	}
+	quiz := e.quiz(t, QuizInput{TimeLimitS: 1800, Shuffle: true, Items: []Item{{Random: &RandomDraw{Bank: "LLCT", Tags: []string{"thi"}, Count: 10}}}})
+	const n = 20
+	learners := make([]accounts.Principal, n)
+	for i := range learners {
+		learners[i] = e.learner()
+	}
+	got := make([]AttemptView, n)
+	errList := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { got[i], errList[i] = e.svc.StartAttempt(e.ctx, learners[i], quiz.ID) })
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i := range n {
+		if errList[i] != nil || len(got[i].Questions) != 10 || seen[got[i].ID] || got[i].UserID != learners[i].User.ID {
+			t.Fatalf("learner %d: %v %v", i, got[i].ID, errList[i])
+		}
+		seen[got[i].ID] = true
+	}
+}

@@ -191,14 +191,51 @@ func (s *Service) findQuiz(ctx context.Context, id string) (Quiz, error) {
 }
 
 // loadQuiz returns a quiz and its question pool, from the cache when fresh.
+// When the entry is stale, one caller reads the database and the others that arrive
+// meanwhile wait for its answer, so a province starting an exam at once reads the quiz
+// once, not once per learner.
 func (s *Service) loadQuiz(ctx context.Context, id string) (Quiz, *questionPool, error) {
 	now := s.now()
 	s.mu.Lock()
 	c, ok := s.quizCache[id]
-	s.mu.Unlock()
 	if ok && now.Before(c.until) {
+		s.mu.Unlock()
 		return c.quiz, c.pool, nil
 	}
+	if f, ok := s.quizLoads[id]; ok {
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.quiz, f.pool, f.err
+		case <-ctx.Done():
+			return Quiz{}, nil, fmt.Errorf("assessment: load quiz: %w", ctx.Err())
+		}
+	}
+	f := &quizLoad{done: make(chan struct{})}
+	s.quizLoads[id] = f
+	gen := s.cacheGen
+	s.mu.Unlock()
+	f.quiz, f.pool, f.err = s.readQuiz(ctx, id)
+	s.mu.Lock()
+	delete(s.quizLoads, id)
+	// An edit made while reading may not be in what was read: cache only if none was.
+	if f.err == nil && gen == s.cacheGen {
+		s.quizCache[id] = cachedQuiz{quiz: f.quiz, pool: f.pool, until: now.Add(s.ttl)}
+	}
+	s.mu.Unlock()
+	close(f.done)
+	return f.quiz, f.pool, f.err
+}
+
+// quizLoad is a read of a quiz and its pool that other callers may wait for.
+type quizLoad struct {
+	done chan struct{}
+	quiz Quiz
+	pool *questionPool
+	err  error
+}
+
+func (s *Service) readQuiz(ctx context.Context, id string) (Quiz, *questionPool, error) {
 	q, err := s.findQuiz(ctx, id)
 	if err != nil {
 		return q, nil, err
@@ -244,9 +281,6 @@ func (s *Service) loadQuiz(ctx context.Context, id string) (Quiz, *questionPool,
 			pool.fixed[qu.ID] = qu
 		}
 	}
-	s.mu.Lock()
-	s.quizCache[id] = cachedQuiz{quiz: q, pool: pool, until: now.Add(s.ttl)}
-	s.mu.Unlock()
 	return q, pool, nil
 }
 

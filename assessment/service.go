@@ -93,6 +93,8 @@ type Service struct {
 
 	mu        sync.Mutex
 	quizCache map[string]cachedQuiz
+	quizLoads map[string]*quizLoad
+	cacheGen  uint64 // grows with every invalidation of quizCache
 	// attemptCache holds the immutable part of attempts (owner, deadline, questions) so
 	// that an autosave costs one database write. Status is never read from it.
 	attemptCache map[string]*Attempt
@@ -137,6 +139,7 @@ func New(cfg Config) *Service {
 		grace:          cfg.Grace,
 		ttl:            cfg.CacheTTL,
 		quizCache:      map[string]cachedQuiz{},
+		quizLoads:      map[string]*quizLoad{},
 		attemptCache:   map[string]*Attempt{},
 		snapshots:      map[string]Question{},
 	}
@@ -231,6 +234,7 @@ func (s *Service) invalidateQuiz(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.quizCache, id)
+	s.cacheGen++
 }
 
 // invalidateQuizzes drops every cached quiz, after a question edit that any quiz's pool
@@ -239,4 +243,5 @@ func (s *Service) invalidateQuizzes() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.quizCache)
+	s.cacheGen++
 }
