@@ -31,6 +31,10 @@ type Config struct {
 	MongoURI      string
 	MongoDatabase string
 
+	// NATSURL joins this process's live-session rooms to those of the other server
+	// processes through NATS; empty for a single process.
+	NATSURL string
+
 	S3Endpoint string
 	// S3PublicEndpoint is the host:port browsers reach MinIO at, when it differs from
 	// S3Endpoint (inside docker-compose, minio:9000 is not reachable from outside).
@@ -104,6 +108,7 @@ func settings() []setting {
 		{"HOCTAP_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long SIGINT/SIGTERM waits for requests in flight", false, duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"HOCTAP_MONGODB_URI", "mongodb-uri", "", "MongoDB connection string; empty runs FerretDB embedded under the data directory", true, str(func(c *Config) *string { return &c.MongoURI })},
 		{"HOCTAP_MONGODB_DATABASE", "mongodb-database", "hoctap", "database name", false, str(func(c *Config) *string { return &c.MongoDatabase })},
+		{"HOCTAP_NATS_URL", "nats-url", "", "NATS server (nats://host:4222) through which several server processes share live sessions; empty for one process", true, str(func(c *Config) *string { return &c.NATSURL })},
 		{"HOCTAP_S3_ENDPOINT", "s3-endpoint", "", "MinIO/S3 host:port; empty stores media on disk under the data directory", false, str(func(c *Config) *string { return &c.S3Endpoint })},
 		{"HOCTAP_S3_PUBLIC_ENDPOINT", "s3-public-endpoint", "", "MinIO/S3 host:port that browsers reach for presigned upload and download URLs; empty means HOCTAP_S3_ENDPOINT", false, str(func(c *Config) *string { return &c.S3PublicEndpoint })},
 		{"HOCTAP_S3_ACCESS_KEY", "s3-access-key", "", "MinIO/S3 access key", true, str(func(c *Config) *string { return &c.S3AccessKey })},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hoctap/accounts"
@@ -412,18 +413,32 @@ func (w *wsConn) ping() error {
 }
 
 // buildLive makes the live-session service and this process's hub on db, with members
-// telling who belongs to a class (the courses service). The returned func closes the hub:
-// every socket gets 1001, accepted events are stored and every leave is written.
-func buildLive(ctx context.Context, db *database.DB, members live.Membership, now clock.Clock, opt live.HubOptions) (*live.Hub, func(), error) {
+// telling who belongs to a class (the courses service). With natsURL set, rooms share
+// their events with the other server processes through NATS. The returned func closes
+// the hub (every socket gets 1001, accepted events are stored, every leave is written),
+// then the NATS connection.
+func buildLive(ctx context.Context, db *database.DB, members live.Membership, now clock.Clock, natsURL string, opt live.HubOptions) (*live.Hub, func(), error) {
 	svc := live.NewService(db.Database, now, members)
 	if err := svc.EnsureIndexes(ctx); err != nil {
 		return nil, nil, err
+	}
+	var nc *nats.Conn
+	if natsURL != "" {
+		var err error
+		nc, err = nats.Connect(natsURL, nats.Name("hoctap"), nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, nil, fmt.Errorf("setting HOCTAP_NATS_URL: %w", err)
+		}
+		opt.Bus = live.NewNATSBus(nc, "")
 	}
 	hub := live.NewHub(svc, opt)
 	return hub, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = hub.Close(ctx)
+		_ = hub.Close(ctx) // it logs what it could not write; nothing more to do at shutdown
+		if nc != nil {
+			nc.Close()
+		}
 	}, nil
 }
 

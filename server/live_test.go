@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +21,7 @@ import (
 
 	"hoctap/courses/live"
 	"hoctap/internal/clock"
+	"hoctap/internal/database"
 	"hoctap/internal/dbtest"
 )
 
@@ -42,14 +47,22 @@ func (m *liveMembers) ClassRole(_ context.Context, classID, userID string) (stri
 // courses service provides the real one).
 func newLiveTestServer(t *testing.T) (*testServer, *liveMembers) {
 	t.Helper()
+	members := &liveMembers{roles: map[string]string{}}
+	return newLiveTestServerOn(t, dbtest.New(t), members, ""), members
+}
+
+// newLiveTestServerOn starts a server on db (which several test servers may share, like
+// several processes on one database), joined to others through NATS when natsURL is set.
+func newLiveTestServerOn(t *testing.T, db *database.DB, members live.Membership, natsURL string) *testServer {
+	t.Helper()
 	cfg := testConfig(t)
+	cfg.NATSURL = natsURL
 	log := NewLogger(io.Discard, "error")
 	ln := listen(t)
 	cfg.PublicURL = "http://" + ln.Addr().String()
 	mln := listen(t)
 	cfg.MediaPublicURL = "http://" + mln.Addr().String()
 	ctx := context.Background()
-	db := dbtest.New(t)
 	store, disk, err := openStore(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
@@ -63,8 +76,7 @@ func newLiveTestServer(t *testing.T) (*testServer, *liveMembers) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	members := &liveMembers{roles: map[string]string{}}
-	hub, closeLive, err := buildLive(ctx, db, members, clock.System, live.HubOptions{AttendanceEvery: 50 * time.Millisecond})
+	hub, closeLive, err := buildLive(ctx, db, members, clock.System, cfg.NATSURL, live.HubOptions{AttendanceEvery: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +91,7 @@ func newLiveTestServer(t *testing.T) (*testServer, *liveMembers) {
 		closeLive()
 		closeServices()
 	})
-	return &testServer{Server: srv, URL: cfg.PublicURL, DB: db, svc: svc, client: &http.Client{Timeout: 60 * time.Second}}, members
+	return &testServer{Server: srv, URL: cfg.PublicURL, DB: db, svc: svc, client: &http.Client{Timeout: 60 * time.Second}}
 }
 
 type liveUser struct {
@@ -530,5 +542,112 @@ func TestLiveSocketKeepAlive(t *testing.T) {
 			t.Fatalf("the dropped peer's leave was not recorded: %+v", att.Items)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startNATS runs Debian's nats-server on a free loopback port; the test fails, it is not
+// skipped, when the binary is missing (scripts/test-deps.sh installs it).
+func startNATS(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/nats-server"); serr == nil {
+			bin, err = "/usr/sbin/nats-server", nil
+		}
+	}
+	if err != nil {
+		t.Fatal("nats-server is not installed: run scripts/test-deps.sh (apt-get install -y nats-server)")
+	}
+	ln := listen(t)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nats-server: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	url := "nats://127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			c.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server did not start: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Two server processes on one database, joined by NATS (HOCTAP_NATS_URL): a client on
+// each sees every event of the session once and in order.
+func TestLiveAcrossTwoServers(t *testing.T) {
+	natsURL := startNATS(t)
+	db := dbtest.New(t)
+	members := &liveMembers{roles: map[string]string{}}
+	a := newLiveTestServerOn(t, db, members, natsURL)
+	b := secondLiveServer(t, a, members, natsURL)
+	us := liveUsers(t, a, [2]string{"trainer1", "trainer"}, [2]string{"hocvien1", "learner"})
+	trainer, learner := us[0], us[1]
+	members.set("class-n", trainer.ID, live.RoleTrainer)
+	members.set("class-n", learner.ID, live.RoleLearner)
+	var sess live.Session
+	a.call(t, "POST", "/api/v1/classes/class-n/live-sessions", trainer.Token,
+		map[string]any{"title": "Hai máy chủ", "starts_at": "2026-03-02T01:00:00Z"}, http.StatusCreated, &sess)
+
+	ca := dialLive(t, a, sess.ID, "", bearer(trainer.Token))
+	cb := dialLive(t, b, sess.ID, "", bearer(learner.Token))
+	const n = 8 // within the default burst of 10 frames per connection
+	for i := range n {
+		writeJSON(t, ca, `{"type":"chat.send","client_id":"a%d","text":"A %d"}`, i, i)
+		writeJSON(t, cb, `{"type":"chat.send","client_id":"b%d","text":"B %d"}`, i, i)
+	}
+	ea, eb := readEvents(t, ca, 0, 2*n), readEvents(t, cb, 0, 2*n)
+	for i := range ea {
+		if ea[i].Text != eb[i].Text {
+			t.Fatalf("seq %d: %q on server A, %q on server B", i+1, ea[i].Text, eb[i].Text)
+		}
+	}
+	var page live.EventPage
+	b.call(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/events?limit=500", learner.Token, nil, http.StatusOK, &page)
+	if len(page.Items) != 2*n {
+		t.Fatalf("stored %d events", len(page.Items))
+	}
+}
+
+// secondLiveServer starts another server process on a's database and services (building
+// every service twice on one embedded database only races their index creation), with a
+// live hub of its own joined through NATS.
+func secondLiveServer(t *testing.T, a *testServer, members live.Membership, natsURL string) *testServer {
+	t.Helper()
+	cfg := testConfig(t)
+	ln := listen(t)
+	cfg.PublicURL = "http://" + ln.Addr().String()
+	hub, closeLive, err := buildLive(context.Background(), a.DB, members, clock.System, natsURL, live.HubOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := a.svc
+	svc.Live = hub
+	srv := New(cfg, NewLogger(io.Discard, "error"), clock.System, svc)
+	go func() { _ = srv.app.Listener(ln) }()
+	t.Cleanup(func() {
+		_ = srv.app.ShutdownWithTimeout(5 * time.Second)
+		closeLive()
+	})
+	return &testServer{Server: srv, URL: cfg.PublicURL, DB: a.DB, svc: svc, client: &http.Client{Timeout: 60 * time.Second}}
+}
+
+func TestBuildLiveRefusesBadNATS(t *testing.T) {
+	ln := listen(t) // a port where no NATS server answers
+	addr := ln.Addr().String()
+	ln.Close()
+	_, _, err := buildLive(context.Background(), dbtest.New(t), &liveMembers{}, clock.System, "nats://"+addr, live.HubOptions{})
+	if err == nil || !strings.Contains(err.Error(), "HOCTAP_NATS_URL") {
+		t.Fatalf("err %v", err)
 	}
 }
