@@ -651,3 +651,47 @@ func TestBuildLiveRefusesBadNATS(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// The real wiring: the courses service answers who belongs to a class. A class's trainer
+// schedules and runs the session; an enrolled learner joins; a learner of another class,
+// a trainer of no class and an unenrolled learner are refused.
+func TestLiveWithCoursesMembership(t *testing.T) {
+	ts := newTestServer(t)
+	f := newCourseFixture(t, ts)
+	var c struct{ ID string }
+	ts.call(t, "POST", "/api/v1/courses", f.lecturer, map[string]any{"code": "CDS-01", "title": "Chuyển đổi số", "category": "ky_nang_so"}, http.StatusCreated, &c)
+	var m struct{ ID string }
+	ts.call(t, "POST", "/api/v1/courses/"+c.ID+"/modules", f.lecturer, map[string]any{"title": "Chương 1"}, http.StatusCreated, &m)
+	ts.call(t, "POST", "/api/v1/courses/"+c.ID+"/modules/"+m.ID+"/lessons", f.lecturer, map[string]any{"title": "Đọc", "kind": "text", "body": "Nội dung"}, http.StatusCreated, nil)
+	ts.call(t, "POST", "/api/v1/courses/"+c.ID+"/publish", f.lecturer, nil, http.StatusOK, nil)
+	var class struct{ ID string }
+	ts.call(t, "POST", "/api/v1/courses/"+c.ID+"/classes", f.trainer, map[string]any{
+		"name": "Lớp 1", "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-06-01T00:00:00Z", "capacity": 50,
+	}, http.StatusCreated, &class)
+	ts.call(t, "POST", "/api/v1/classes/"+class.ID+"/enrolments", f.trainer, map[string]any{"user_ids": []string{f.learnerID}}, http.StatusOK, nil)
+
+	path := "/api/v1/classes/" + class.ID + "/live-sessions"
+	body := map[string]any{"title": "Buổi 1", "starts_at": "2026-03-02T01:00:00Z"}
+	ts.callErr(t, "POST", path, f.trainer2, body, http.StatusForbidden, "forbidden")
+	ts.callErr(t, "POST", path, f.learner, body, http.StatusForbidden, "forbidden")
+	var sess live.Session
+	ts.call(t, "POST", path, f.trainer, body, http.StatusCreated, &sess)
+	ts.call(t, "GET", "/api/v1/live-sessions/"+sess.ID, f.learner, nil, http.StatusOK, nil)
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID, f.learner2, nil, http.StatusForbidden, "forbidden")
+
+	for name, token := range map[string]string{"unenrolled learner": f.learner2, "learner elsewhere": f.outsider, "another trainer": f.trainer2} {
+		if code := closedWith(t, dialLive(t, ts, sess.ID, "", bearer(token))); code != websocket.ClosePolicyViolation {
+			t.Fatalf("%s: close %d", name, code)
+		}
+	}
+	tc := dialLive(t, ts, sess.ID, "", bearer(f.trainer))
+	lc := dialLive(t, ts, sess.ID, "token="+f.learner, nil)
+	writeJSON(t, lc, `{"type":"question.ask","client_id":"q","text":"Khi nào có chứng chỉ?"}`)
+	q := readEvents(t, tc, 0, 1)[0]
+	if q.Type != live.TypeQuestionAsked || q.User.ID != f.learnerID {
+		t.Fatalf("question %+v", q)
+	}
+	readEvents(t, lc, 0, 1)
+	writeJSON(t, tc, `{"type":"slowmode.set","seconds":10}`)
+	readEvents(t, lc, 1, 1)
+}
