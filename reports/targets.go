@@ -72,11 +72,13 @@ func (s *Service) CreateTarget(ctx context.Context, actor accounts.Principal, in
 	f.Check(in.Metric != MetricPassed && in.QuizID != "", "quiz_id", "applies only to metric passed")
 	f.Check(in.Metric == MetricPassed && s.quiz == nil, "metric", "quiz results are not available on this server")
 	f.Check(in.Metric == MetricAttended && s.live == nil, "metric", "live attendance is not available on this server")
+	// A due date in the past is allowed: officers also record targets they are judged on
+	// after the fact ("100% by 31/12/2025"), which then show as met or overdue.
 	dueAt, err := ParseDue(in.Due)
 	if err != nil {
 		f.Add("due", "must be a date like 2025-12-31")
-	} else if !dueAt.After(now) {
-		f.Add("due", "has already passed")
+	} else if y := dueAt.In(vnZone).Year(); y < minPlanYear || y > maxPlanYear {
+		f.Add("due", fmt.Sprintf("must be between %d and %d", minPlanYear, maxPlanYear))
 	}
 	positions, reason := cleanPositions(in.Positions)
 	if reason != "" {

@@ -377,7 +377,7 @@ func TestCreateTargetInvalid(t *testing.T) {
 		"percent 0":   func(n *NewTarget) { n.Percent = 0 },
 		"percent 101": func(n *NewTarget) { n.Percent = 101 },
 		"due format":  func(n *NewTarget) { n.Due = "31/12/2025" },
-		"due past":    func(n *NewTarget) { n.Due = "2025-02-28" },
+		"due far":     func(n *NewTarget) { n.Due = "1999-02-28" },
 		"no unit":     func(n *NewTarget) { n.UnitID = "" },
 		"bad unit":    func(n *NewTarget) { n.UnitID = "nope" },
 		"bad course":  func(n *NewTarget) { n.CourseID = "nope" },
@@ -397,6 +397,15 @@ func TestCreateTargetInvalid(t *testing.T) {
 	page := must(w.svc.ListTargets(ctx, w.admin, TargetFilter{}))
 	if page.Total != 0 {
 		t.Fatalf("invalid input stored %d targets", page.Total)
+	}
+	// A due date already passed is accepted and shows as overdue (or met).
+	past := good
+	past.Due = "2025-02-28"
+	old := must(w.svc.CreateTarget(ctx, w.admin, past))
+	w.user("Chưa học", root, "CV")
+	w.svc.Invalidate()
+	if st := must(w.svc.TargetStatus(ctx, w.admin, old.ID, StatusQuery{})); st.Pace != PaceOverdue || st.OnTrack {
+		t.Fatalf("past target %+v", st.StatusNode)
 	}
 	tg := must(w.svc.CreateTarget(ctx, w.admin, good))
 	if tg.DueAt.IsZero() || tg.UnitName != "Tỉnh" || tg.CourseTitle != "Dịch vụ công" || tg.Positions == nil {
