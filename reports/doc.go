@@ -40,9 +40,19 @@
 // target metric, who is done (one read of the course's enrolments, quiz results or
 // attendance) are each read once and rolled up in memory by unit path. On embedded
 // FerretDB reading 40,000 users and 30,000 enrolments takes many seconds, so both are kept
-// as snapshots for Config.CacheTTL (30 s); Invalidate drops them, and every status tells
-// the time of its data (AsOf). BenchmarkTargetStatusProvince measures a province of 40,000
-// staff in 3,000 units both ways.
+// as snapshots: fresh for Config.CacheTTL (30 s), then served up to Config.MaxStale
+// (10 min) while one background load replaces them; Invalidate drops them, and every
+// status tells the time of its data (AsOf). BenchmarkTargetStatusProvince measures a
+// province of 40,000 staff in 3,000 units both ways (figures in docs/BENCHMARKS.md).
+//
+// Reads of other domains' data go through small interfaces (Directory, Learning, Quizzes,
+// Attendance). Two read another package's collection directly, read-only and projected,
+// because the owner offers no bulk read yet: AccountsDirectory.ListActiveStaff (users)
+// and EnrolmentReader (enrolments).
+//
+// Certificates are issued by IssueCertificate, exactly once per learner and class; it is
+// meant to be called when courses records a completion, and ListMyCertificates and
+// IssueClassCertificates also issue any that are missing.
 //
 // # Collections
 //
