@@ -190,3 +190,61 @@ func testTwoHubs(t *testing.T, busA, busB Bus) {
 	}
 	t.Logf("A: %+v, B: %+v", hubA.Stats(), hubB.Stats())
 }
+
+// lossyBus loses every other event message, as a bus under pressure may: rooms must fill
+// the gaps from the store and still deliver every event once, in order.
+type lossyBus struct {
+	Bus
+	mu sync.Mutex
+	n  int
+}
+
+func (b *lossyBus) Publish(sessionID string, m BusMessage) error {
+	if m.Kind == BusKindEvent {
+		b.mu.Lock()
+		b.n++
+		drop := b.n%2 == 0
+		b.mu.Unlock()
+		if drop {
+			return nil
+		}
+	}
+	return b.Bus.Publish(sessionID, m)
+}
+
+func TestTwoHubsLossyBus(t *testing.T) {
+	bus := &lossyBus{Bus: NewLocalBus()}
+	optA, optB := fastOptions(), fastOptions()
+	optA.Bus, optB.Bus = bus, bus
+	e := newEnv(t, optA)
+	hubB := e.newHub(optB)
+	ca, conna := e.join(e.hub, learner1, 0)
+	cb, connb := e.join(hubB, learner2, 0)
+	const n = 30
+	for i := range n {
+		send(ca, `{"type":"chat.send","client_id":"a%d","text":"a%d"}`, i, i)
+		send(cb, `{"type":"chat.send","client_id":"b%d","text":"b%d"}`, i, i)
+	}
+	ea, eb := conna.events(t, 0, 2*n), connb.events(t, 0, 2*n)
+	for i := range ea {
+		if ea[i].Text != eb[i].Text {
+			t.Fatalf("seq %d differs: %q / %q", i+1, ea[i].Text, eb[i].Text)
+		}
+	}
+	// Only A sends now: B learns of the events the bus lost from the store alone.
+	for i := range n {
+		send(ca, `{"type":"chat.send","client_id":"c%d","text":"c%d"}`, i, i)
+	}
+	got := connb.events(t, 2*n, n)
+	for i, w := range got {
+		if w.Text != fmt.Sprintf("c%d", i) {
+			t.Fatalf("B got %q at seq %d", w.Text, w.Seq)
+		}
+	}
+	conna.events(t, 2*n, n)
+	conna.quiet(t, 100*time.Millisecond)
+	connb.quiet(t, 100*time.Millisecond)
+	if got := len(e.stored()); got != 3*n {
+		t.Fatalf("stored %d", got)
+	}
+}
