@@ -130,7 +130,7 @@ func contentSecurityPolicy(media []string) string {
 		}
 	}
 	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:" + extra +
-		"; media-src 'self'" + extra + "; connect-src 'self'" + extra + "; frame-src 'self'" + extra +
+		"; media-src 'self' blob:" + extra + "; connect-src 'self'" + extra + "; frame-src 'self'" + extra +
 		"; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 }
 

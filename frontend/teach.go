@@ -194,7 +194,10 @@ func (f *Frontend) addLesson(c *fiber.Ctx) error {
 		MediaID: c.FormValue("media_id"), Body: c.FormValue("body"),
 	}
 	var fields errs.Fields
-	in.DurationS = formInt(c, "duration_min", &fields) * 60
+	// upload.js fills duration_s from the video file itself; by hand it is minutes.
+	if in.DurationS = formInt(c, "duration_s", &fields); in.DurationS == 0 {
+		in.DurationS = formInt(c, "duration_min", &fields) * 60
+	}
 	in.Pages = formInt(c, "pages", &fields)
 	err := fields.Err()
 	if err == nil {
@@ -204,7 +207,7 @@ func (f *Frontend) addLesson(c *fiber.Ctx) error {
 			return f.builderSaved(c, "l-"+l.ID)
 		}
 	}
-	return f.builderFailed(c, p, err, "error.conflict.text", "module_id", "title", "kind", "media_id", "body", "duration_min", "pages")
+	return f.builderFailed(c, p, err, "error.conflict.text", "module_id", "title", "kind", "media_id", "body", "duration_min", "duration_s", "pages")
 }
 
 // formInt reads an optional whole number of a form, noting a malformed one in fields.

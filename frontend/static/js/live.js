@@ -47,7 +47,8 @@ if (room) {
 
   const trainerTools = (li, ev) => {
     if (!trainer) return;
-    li.append(" ", el("button", { type: "button", class: "icon danger", text: "✕", "aria-label": t.delete, onclick: () => send({ type: "chat.delete", event_seq: ev.seq }) }));
+    li.append(" ", el("button", { type: "button", class: "icon danger", onclick: () => send({ type: "chat.delete", event_seq: ev.seq }) },
+      el("span", { "aria-hidden": "true", text: "✕" }), el("span", { class: "sr-only", text: t.delete })));
     if (ev.user?.id && ev.user.id !== t.me) {
       li.append(" ", el("button", { type: "button", class: "link", text: t.mute, onclick: () => send({ type: "user.mute", user_id: ev.user.id, minutes: 10 }) }));
     }
@@ -66,8 +67,9 @@ if (room) {
   };
 
   const questionItem = (id) => questions.querySelector(`li[data-qid="${CSS.escape(id)}"]`);
-  const upvoteButton = (id, n) => el("button", { type: "button", class: "upvote", "data-qid": id, "aria-label": t.upvote,
-    onclick: () => send({ type: "question.upvote", question_id: id }) }, "▲ ", el("span", { class: "n", text: String(n) }));
+  const upvoteButton = (id, n) => el("button", { type: "button", class: "upvote", "data-qid": id,
+    onclick: () => send({ type: "question.upvote", question_id: id }) }, "▲ ", el("span", { class: "n", text: String(n) }), " ",
+    el("span", { class: "sr-only", text: t.upvote }));
   const addQuestion = (ev) => {
     if (questionItem(ev.question_id)) return;
     const tools = el("span", { class: "qtools" }, upvoteButton(ev.question_id, 0));

@@ -38,9 +38,27 @@ for (const input of document.querySelectorAll("input[type=file][data-upload-for]
   const status = document.getElementById(input.dataset.status);
   const submit = input.form?.querySelector("button:not([type=button])");
 
+  // A video's length is read from the file itself, so the lesson knows its duration.
+  const readDuration = (file) => {
+    const out = document.getElementById(input.dataset.duration);
+    const minutes = document.getElementById(input.dataset.durationMin);
+    if (!out || !file.type.startsWith("video/")) return;
+    const probe = document.createElement("video");
+    probe.preload = "metadata";
+    probe.onloadedmetadata = () => {
+      if (Number.isFinite(probe.duration) && probe.duration > 0) {
+        out.value = String(Math.round(probe.duration));
+        if (minutes) minutes.value = String(Math.max(1, Math.ceil(probe.duration / 60)));
+      }
+      URL.revokeObjectURL(probe.src);
+    };
+    probe.src = URL.createObjectURL(file);
+  };
+
   input.addEventListener("change", async () => {
     const file = input.files?.[0];
     if (!file) return;
+    readDuration(file);
     target.value = "";
     bar.hidden = false;
     bar.value = 0;
