@@ -300,23 +300,28 @@ func (s *Server) liveSocket(c *websocket.Conn, ka keepAlive) {
 	c.SetPongHandler(func(string) error {
 		return c.SetReadDeadline(time.Now().Add(ka.read))
 	})
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		t := time.NewTicker(ka.ping)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				if conn.ping() != nil {
-					return
-				}
-			case <-stop:
-				return
-			case <-client.Done():
-				return
-			}
+	// Pings come from a timer, not a goroutine per connection: ten thousand idle
+	// sockets should not hold ten thousand stacks just to wait.
+	var mu sync.Mutex
+	stopped := false
+	var timer *time.Timer
+	mu.Lock()
+	timer = time.AfterFunc(ka.ping, func() {
+		if conn.ping() != nil {
+			return
 		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			timer.Reset(ka.ping)
+		}
+	})
+	mu.Unlock()
+	defer func() {
+		mu.Lock()
+		stopped = true
+		timer.Stop()
+		mu.Unlock()
 	}()
 	for {
 		_, data, err := c.ReadMessage()
