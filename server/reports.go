@@ -48,6 +48,27 @@ func (s *Server) routeReports(api fiber.Router) {
 	api.Post("/classes/:id/certificates", requireAuth, s.issueClassCertificates)
 }
 
+// reportsDirectoryHook drops reports' snapshots after a successful change to users or
+// units (through the API or the admin pages), so that a move, a deactivation or an import
+// shows in roll-ups at once rather than after reports.Config.CacheTTL. Enrolment and
+// progress changes are frequent and are left to the snapshots' lifetime.
+func (s *Server) reportsDirectoryHook(c *fiber.Ctx) error {
+	err := c.Next()
+	if err == nil && !safeMethod(c.Method()) && c.Response().StatusCode() < http.StatusBadRequest {
+		s.reports.Invalidate()
+	}
+	return err
+}
+
+// routeReportsHooks registers reportsDirectoryHook; routes calls it before the accounts
+// routes and the pages, so that it wraps them.
+func (s *Server) routeReportsHooks(api fiber.Router) {
+	api.Use("/users", s.reportsDirectoryHook)
+	api.Use("/units", s.reportsDirectoryHook)
+	s.app.Use("/admin/users", s.reportsDirectoryHook)
+	s.app.Use("/admin/units", s.reportsDirectoryHook)
+}
+
 // intQuery reads an optional whole-number query parameter at least lo.
 func intQuery(c *fiber.Ctx, name string, lo int) (int, error) {
 	v := c.Query(name)

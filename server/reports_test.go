@@ -139,6 +139,13 @@ func TestTargetsOverHTTP(t *testing.T) {
 		t.Fatalf("officer's status %+v", st)
 	}
 	ts.callErr(t, "GET", "/api/v1/targets/"+tg.ID+"/status?unit_id="+f.d2, f.officer, nil, http.StatusNotFound, "not_found")
+	// A move through the API shows at once: learner 1 (done) goes to district 2.
+	ts.call(t, "PATCH", "/api/v1/users/"+f.l1.ID, f.admin, map[string]any{"unit_id": f.d2}, http.StatusOK, nil)
+	ts.call(t, "GET", "/api/v1/targets/"+tg.ID+"/status", f.officer, nil, http.StatusOK, &st)
+	if st.Staff != 1 || st.Done != 0 {
+		t.Fatalf("officer's status after the move %+v", st.StatusNode)
+	}
+	ts.call(t, "PATCH", "/api/v1/users/"+f.l1.ID, f.admin, map[string]any{"unit_id": f.d1}, http.StatusOK, nil)
 	ts.callErr(t, "GET", "/api/v1/targets/"+tg.ID+"/status?depth=x", f.admin, nil, http.StatusUnprocessableEntity, "invalid")
 	ts.callErr(t, "GET", "/api/v1/targets/"+tg.ID+"/status", f.learner1, nil, http.StatusForbidden, "forbidden")
 	ts.callErr(t, "GET", "/api/v1/targets/nope/status", f.admin, nil, http.StatusNotFound, "not_found")

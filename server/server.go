@@ -101,6 +101,7 @@ func (s *Server) routes() {
 	s.app.Get("/metrics", s.metricsHandler())
 
 	api := s.app.Group("/api/v1", s.authenticate)
+	s.routeReportsHooks(api) // before the accounts routes and pages it watches
 	s.routeAccounts(api)
 	s.routeMedia(api)
 	s.routeCourses(api)
