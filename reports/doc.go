@@ -41,8 +41,9 @@
 // attendance) are each read once and rolled up in memory by unit path. On embedded
 // FerretDB reading 40,000 users and 30,000 enrolments takes many seconds, so both are kept
 // as snapshots: fresh for Config.CacheTTL (30 s), then served up to Config.MaxStale
-// (10 min) while one background load replaces them; Invalidate drops them, and every
-// status tells the time of its data (AsOf). BenchmarkTargetStatusProvince measures a
+// (10 min) while one background load replaces them; Invalidate drops them (the server
+// calls it after every change to users or units, so moves and deactivations show at
+// once), and every status tells the time of its data (AsOf). BenchmarkTargetStatusProvince measures a
 // province of 40,000 staff in 3,000 units both ways (figures in docs/BENCHMARKS.md).
 //
 // Reads of other domains' data go through small interfaces (Directory, Learning, Quizzes,
