@@ -166,7 +166,15 @@ func (s *Service) findTarget(ctx context.Context, id string) (Target, error) {
 	if err != nil {
 		return Target{}, fmt.Errorf("reports: find target: %w", dbErr(err))
 	}
-	return t, nil
+	return t.normalized(), nil
+}
+
+// normalized makes an empty Positions list [] rather than null in JSON.
+func (t Target) normalized() Target {
+	if t.Positions == nil {
+		t.Positions = []string{}
+	}
+	return t
 }
 
 // visibleTarget loads a target and checks that the caller may see it: an admin sees all;
@@ -275,6 +283,9 @@ func (s *Service) ListTargets(ctx context.Context, actor accounts.Principal, f T
 	items := []Target{}
 	if err := cur.All(ctx, &items); err != nil {
 		return accounts.Page[Target]{}, fmt.Errorf("reports: read targets: %w", dbErr(err))
+	}
+	for i := range items {
+		items[i] = items[i].normalized()
 	}
 	return accounts.Page[Target]{Items: items, Total: int(total)}, nil
 }
@@ -556,6 +567,7 @@ func (s *Service) UnitDashboard(ctx context.Context, actor accounts.Principal, u
 	now := s.now()
 	d := Dashboard{Unit: tree.ref(unitID), Targets: []TargetSummary{}, AsOf: minTime(now, dirAt)}
 	for _, t := range targets {
+		t = t.normalized()
 		people, at, err := s.people(ctx, t, tree, dir.users)
 		if err != nil {
 			return Dashboard{}, err
