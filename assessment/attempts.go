@@ -432,7 +432,7 @@ func (s *Service) StartAttempt(ctx context.Context, actor accounts.Principal, qu
 		if q.ClosesAt != nil && !now.Before(*q.ClosesAt) {
 			return AttemptView{}, fmt.Errorf("assessment: the quiz closed at %s: %w", q.ClosesAt.Format(time.RFC3339), errs.ErrConflict)
 		}
-		acc := pool.accommodations[userID]
+		acc := s.latestAccommodation(pool, quizID, userID)
 		if q.MaxAttempts > 0 && last >= q.MaxAttempts+acc.ExtraAttempts {
 			return AttemptView{}, fmt.Errorf("assessment: all %d attempts used: %w", q.MaxAttempts+acc.ExtraAttempts, errs.ErrConflict)
 		}

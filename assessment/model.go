@@ -129,8 +129,11 @@ type Question struct {
 	Tags            []string         `bson:"tags" json:"tags"`
 	Points          float64          `bson:"points" json:"points"`
 	OwnerID         string           `bson:"owner_id" json:"owner_id"`
-	CreatedAt       time.Time        `bson:"created_at" json:"created_at"`
-	UpdatedAt       time.Time        `bson:"updated_at" json:"updated_at"`
+	// Archived questions are kept (attempts and quizzes may refer to them) but left out
+	// of lists, exports and random draws.
+	Archived  bool      `bson:"archived,omitempty" json:"archived,omitempty"`
+	CreatedAt time.Time `bson:"created_at" json:"created_at"`
+	UpdatedAt time.Time `bson:"updated_at" json:"updated_at"`
 }
 
 // QuestionInput is what a lecturer sends to create or edit a question.

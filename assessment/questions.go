@@ -469,7 +469,7 @@ func (s *Service) UpdateQuestion(ctx context.Context, actor accounts.Principal, 
 			return Question{}, err
 		}
 	}
-	q.ID, q.Version, q.OwnerID, q.CreatedAt, q.UpdatedAt = old.ID, old.Version+1, old.OwnerID, old.CreatedAt, s.now()
+	q.ID, q.Version, q.OwnerID, q.CreatedAt, q.UpdatedAt, q.Archived = old.ID, old.Version+1, old.OwnerID, old.CreatedAt, s.now(), old.Archived
 	if err := s.ensureSnapshots(ctx, []Question{old}); err != nil {
 		return Question{}, err
 	}
@@ -482,6 +482,22 @@ func (s *Service) UpdateQuestion(ctx context.Context, actor accounts.Principal, 
 	}
 	s.invalidateQuizzes()
 	return q, nil
+}
+
+// ArchiveQuestion removes a question from its bank's lists, exports and random draws.
+// Attempts keep the version they were given, and quizzes that name it as a fixed item
+// leave it out of attempts started afterwards. Archiving twice is harmless. Errors:
+// ErrNotFound, ErrForbidden.
+func (s *Service) ArchiveQuestion(ctx context.Context, actor accounts.Principal, id string) error {
+	q, err := s.findQuestion(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	if _, err := s.questions.UpdateOne(ctx, bson.M{"_id": q.ID}, bson.M{"$set": bson.M{"archived": true, "updated_at": s.now()}}); err != nil {
+		return fmt.Errorf("assessment: archive question: %w", dbErr(err))
+	}
+	s.invalidateQuizzes()
+	return nil
 }
 
 // QuestionVersion returns an earlier version of a question as it was before an edit (or
@@ -504,7 +520,7 @@ func (s *Service) QuestionVersion(ctx context.Context, actor accounts.Principal,
 }
 
 func questionFilter(f QuestionFilter) bson.M {
-	m := bson.M{"bank": f.Bank}
+	m := bson.M{"bank": f.Bank, "archived": bson.M{"$ne": true}}
 	if c := CleanCategory(f.Category); c != "" {
 		m["$or"] = bson.A{bson.M{"category": c}, bson.M{"category": bson.M{"$regex": "^" + regexp.QuoteMeta(c) + "/"}}}
 	}

@@ -175,3 +175,32 @@ func TestExportNeedsAccess(t *testing.T) {
 		t.Fatalf("admin export: %v", err)
 	}
 }
+
+func TestArchivedQuestionsLeaveListsDrawsAndQuizzes(t *testing.T) {
+	e := newEnv(t)
+	keep := e.singleQ(t, "Giữ", "t")
+	gone := e.singleQ(t, "Bỏ", "t")
+	fixed := e.quiz(t, QuizInput{Items: []Item{{QuestionID: keep.ID}, {QuestionID: gone.ID}}})
+	wantErr(t, e.svc.ArchiveQuestion(e.ctx, person(accounts.RoleLecturer), gone.ID), errs.ErrNotFound)
+	if err := e.svc.ArchiveQuestion(e.ctx, e.lecturer, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ArchiveQuestion(e.ctx, e.lecturer, gone.ID); err != nil {
+		t.Fatalf("archiving twice: %v", err)
+	}
+	page, _ := e.svc.ListQuestions(e.ctx, e.lecturer, QuestionFilter{Bank: "LLCT"})
+	if page.Total != 1 || page.Items[0].ID != keep.ID {
+		t.Fatalf("list after archiving: %+v", page.Items)
+	}
+	_, err := e.svc.CreateQuiz(e.ctx, e.lecturer, QuizInput{CourseID: e.course, Title: "x", Items: []Item{{Random: &RandomDraw{Bank: "LLCT", Tags: []string{"t"}, Count: 2}}}})
+	wantErr(t, err, errs.ErrInvalid)
+	_, err = e.svc.CreateQuiz(e.ctx, e.lecturer, QuizInput{CourseID: e.course, Title: "x", Items: []Item{{QuestionID: gone.ID}}})
+	wantErr(t, err, errs.ErrInvalid)
+	a, err := e.svc.StartAttempt(e.ctx, e.learner(), fixed.ID)
+	if err != nil || len(a.Questions) != 1 || a.Questions[0].ID != keep.ID {
+		t.Fatalf("attempt after archiving: %+v %v", a.Questions, err)
+	}
+	if q, err := e.svc.GetQuestion(e.ctx, e.lecturer, gone.ID); err != nil || !q.Archived {
+		t.Errorf("archived question: %+v %v", q, err)
+	}
+}

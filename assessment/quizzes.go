@@ -89,12 +89,17 @@ func (s *Service) buildQuiz(ctx context.Context, actor accounts.Principal, in Qu
 				continue
 			}
 			fixed[it.QuestionID] = true
-			if _, err := s.findQuestion(ctx, actor, it.QuestionID); err != nil {
+			qu, err := s.findQuestion(ctx, actor, it.QuestionID)
+			if err != nil {
 				if errors.Is(err, errs.ErrNotFound) {
 					f.Add(field+".question_id", "no such question in your banks")
 					continue
 				}
 				return q, err
+			}
+			if qu.Archived {
+				f.Add(field+".question_id", "the question is archived")
+				continue
 			}
 			total++
 			q.Items = append(q.Items, Item{QuestionID: it.QuestionID, Points: it.Points})
@@ -269,7 +274,7 @@ func (s *Service) readQuiz(ctx context.Context, id string) (Quiz, *questionPool,
 		pool.draws[i] = list
 	}
 	if len(fixedIDs) > 0 {
-		cur, err := s.questions.Find(ctx, bson.M{"_id": bson.M{"$in": fixedIDs}})
+		cur, err := s.questions.Find(ctx, bson.M{"_id": bson.M{"$in": fixedIDs}, "archived": bson.M{"$ne": true}})
 		if err != nil {
 			return q, nil, fmt.Errorf("assessment: load questions: %w", dbErr(err))
 		}
@@ -373,8 +378,28 @@ func (s *Service) SetAccommodation(ctx context.Context, actor accounts.Principal
 	if _, err := s.accommodations.ReplaceOne(ctx, bson.M{"_id": a.ID}, a, options.Replace().SetUpsert(true)); err != nil {
 		return Accommodation{}, fmt.Errorf("assessment: set accommodation: %w", dbErr(err))
 	}
+	s.mu.Lock()
+	if len(s.recentAcc) >= 10_000 {
+		clear(s.recentAcc)
+	}
+	s.recentAcc[a.ID] = a
+	s.mu.Unlock()
 	s.invalidateQuiz(quizID)
 	return a, nil
+}
+
+// latestAccommodation returns a learner's accommodation on a quiz: the one read with the
+// quiz, or the one this process wrote since if that is newer. The second covers reads
+// that do not yet see a write made a moment before (observed on embedded FerretDB, whose
+// SQLite connections may read an older snapshot for a few milliseconds).
+func (s *Service) latestAccommodation(pool *questionPool, quizID, userID string) Accommodation {
+	acc := pool.accommodations[userID]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.recentAcc[quizID+":"+userID]; ok && r.UpdatedAt.After(acc.UpdatedAt) {
+		return r
+	}
+	return acc
 }
 
 // drawQuestions builds the questions of a new attempt: fixed items as they are now,

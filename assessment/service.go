@@ -95,6 +95,8 @@ type Service struct {
 	quizCache map[string]cachedQuiz
 	quizLoads map[string]*quizLoad
 	cacheGen  uint64 // grows with every invalidation of quizCache
+	// recentAcc holds the accommodations this process wrote, by "quiz:user".
+	recentAcc map[string]Accommodation
 	// attemptCache holds the immutable part of attempts (owner, deadline, questions) so
 	// that an autosave costs one database write. Status is never read from it.
 	attemptCache map[string]*Attempt
@@ -140,6 +142,7 @@ func New(cfg Config) *Service {
 		ttl:            cfg.CacheTTL,
 		quizCache:      map[string]cachedQuiz{},
 		quizLoads:      map[string]*quizLoad{},
+		recentAcc:      map[string]Accommodation{},
 		attemptCache:   map[string]*Attempt{},
 		snapshots:      map[string]Question{},
 	}

@@ -133,6 +133,7 @@ func (s *Server) routeAssessment(api fiber.Router) {
 	api.Get("/questions/export", requireAuth, s.exportQuestions)
 	api.Get("/questions/:id", requireAuth, s.getQuestion)
 	api.Put("/questions/:id", requireAuth, s.updateQuestion)
+	api.Delete("/questions/:id", requireAuth, s.archiveQuestion)
 	api.Post("/quizzes", requireAuth, s.createQuiz)
 	api.Get("/quizzes", requireAuth, s.listQuizzes)
 	api.Get("/quizzes/:id", requireAuth, s.getQuiz)
@@ -200,6 +201,17 @@ func (s *Server) updateQuestion(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(q)
+}
+
+func (s *Server) archiveQuestion(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.assessment.ArchiveQuestion(c.UserContext(), principal(c), id); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
 }
 
 func (s *Server) getQuestion(c *fiber.Ctx) error {

@@ -138,6 +138,11 @@ func TestAssessmentOverHTTP(t *testing.T) {
 		t.Errorf("version 1 text %q", v1.Text)
 	}
 	ts.callErr(t, "GET", "/api/v1/questions/"+tf.ID, f.learner1, nil, http.StatusForbidden, "forbidden")
+	var scrap assessment.Question
+	ts.call(t, "POST", "/api/v1/questions", f.lecturer, map[string]any{"bank": "LLCT", "type": "essay", "text": "Nháp"}, http.StatusCreated, &scrap)
+	ts.call(t, "DELETE", "/api/v1/questions/"+scrap.ID, f.lecturer, nil, http.StatusNoContent, nil)
+	ts.callErr(t, "DELETE", "/api/v1/questions/"+scrap.ID, f.learner1, nil, http.StatusForbidden, "forbidden")
+	ts.callErr(t, "DELETE", "/api/v1/questions/nope", f.lecturer, nil, http.StatusNotFound, "not_found")
 
 	// Import: all or nothing, line numbers, keep_valid, formats.
 	gift, _ := os.ReadFile("../assessment/importer/testdata/llct.gift")
@@ -328,7 +333,7 @@ func TestAssessmentConcurrentStartsAndEssaysOverHTTP(t *testing.T) {
 	var b assessment.AttemptView
 	ts.call(t, "POST", "/api/v1/quizzes/"+quiz.ID+"/attempts", f.learner1, nil, http.StatusCreated, &b)
 	if got := b.Deadline.Sub(b.StartedAt); got != 15*time.Minute {
-		t.Errorf("deadline with extra time: %v after start", got)
+		t.Errorf("deadline with extra time: %v after start (accommodation %+v)", got, acc)
 	}
 }
 
