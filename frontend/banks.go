@@ -34,6 +34,7 @@ type Authoring interface {
 	QuizResults(ctx context.Context, actor accounts.Principal, quizID string) (assessment.QuizResults, error)
 	PendingEssays(ctx context.Context, actor accounts.Principal, quizID string) ([]assessment.PendingEssay, error)
 	GradeEssay(ctx context.Context, actor accounts.Principal, attemptID, questionID string, score float64, comment string) (assessment.Result, error)
+	UpdateQuiz(ctx context.Context, actor accounts.Principal, id string, in assessment.QuizInput) (assessment.Quiz, error)
 }
 
 // maxQuestionFile bounds an imported question file (the server's body limit is larger).
@@ -50,6 +51,7 @@ func (f *Frontend) mountBanks(r fiber.Router, signedIn func(fiber.Handler) []fib
 	r.Post("/teach/courses/:id/quizzes", signedIn(f.createQuiz)...)
 	r.Get("/teach/quizzes/:id", signedIn(f.quizResultsPage)...)
 	r.Post("/teach/quizzes/:id/grade", signedIn(f.gradeEssay)...)
+	r.Post("/teach/quizzes/:id/settings", signedIn(f.updateQuizSettings)...)
 }
 
 // Formats are the question file formats, for pickers.
@@ -344,16 +346,36 @@ func (f *Frontend) updateQuestion(c *fiber.Ctx) error {
 // from a bank for each attempt.
 func (f *Frontend) createQuiz(c *fiber.Ctx) error {
 	p, _ := f.d.Principal(c)
-	courseID := c.Params("id")
 	var fields errs.Fields
-	minutes := formInt(c, "time_limit_min", &fields)
-	attempts := formInt(c, "max_attempts", &fields)
 	count := formInt(c, "count", &fields)
+	in := quizSettings(c, &fields)
+	in.CourseID = c.Params("id")
+	in.Items = []assessment.Item{{Random: &assessment.RandomDraw{Bank: strings.TrimSpace(c.FormValue("bank")), Count: count}}}
+	err := fields.Err()
+	if err == nil {
+		var q assessment.Quiz
+		if q, err = f.d.Authoring.CreateQuiz(c.UserContext(), p, in); err == nil {
+			return c.Redirect("/teach/quizzes/"+q.ID+"?ok=quiz_created", http.StatusSeeOther)
+		}
+	}
+	v := f.newView(c, "courses")
+	status, ok := v.formFailed(err, "error.conflict.text")
+	if !ok {
+		return err
+	}
+	v.Form = formValues(c, "title", "description", "time_limit_min", "max_attempts", "pass_percent", "bank", "count", "opens_at", "closes_at", "grading")
+	c.Status(status)
+	return f.renderBuilder(c, v, p)
+}
+
+// quizSettings reads a quiz's settings from its form (everything but the course and the
+// questions).
+func quizSettings(c *fiber.Ctx, fields *errs.Fields) assessment.QuizInput {
 	in := assessment.QuizInput{
-		CourseID: courseID, Title: c.FormValue("title"), Description: c.FormValue("description"),
-		TimeLimitS: minutes * 60, MaxAttempts: attempts, Shuffle: c.FormValue("shuffle") != "", Required: c.FormValue("required") != "",
+		Title: c.FormValue("title"), Description: c.FormValue("description"),
+		TimeLimitS: formInt(c, "time_limit_min", fields) * 60, MaxAttempts: formInt(c, "max_attempts", fields),
+		Shuffle: c.FormValue("shuffle") != "", Required: c.FormValue("required") != "",
 		Grading: assessment.GradingMethod(c.FormValue("grading")),
-		Items:   []assessment.Item{{Random: &assessment.RandomDraw{Bank: strings.TrimSpace(c.FormValue("bank")), Count: count}}},
 	}
 	if s := strings.TrimSpace(c.FormValue("pass_percent")); s != "" {
 		n, ok := parseDecimal(s)
@@ -371,11 +393,25 @@ func (f *Frontend) createQuiz(c *fiber.Ctx) error {
 			*w.dst = &t
 		}
 	}
-	err := fields.Err()
+	return in
+}
+
+// updateQuizSettings changes a quiz's settings, keeping its questions; attempts already
+// started keep their questions and deadline.
+func (f *Frontend) updateQuizSettings(c *fiber.Ctx) error {
+	p, _ := f.d.Principal(c)
+	ctx := c.UserContext()
+	q, err := f.d.Authoring.GetQuiz(ctx, p, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	var fields errs.Fields
+	in := quizSettings(c, &fields)
+	in.CourseID, in.Items, in.Review = q.CourseID, q.Items, &q.Review
+	err = fields.Err()
 	if err == nil {
-		var q assessment.Quiz
-		if q, err = f.d.Authoring.CreateQuiz(c.UserContext(), p, in); err == nil {
-			return c.Redirect("/teach/quizzes/"+q.ID+"?ok=quiz_created", http.StatusSeeOther)
+		if _, err = f.d.Authoring.UpdateQuiz(ctx, p, q.ID, in); err == nil {
+			return c.Redirect("/teach/quizzes/"+q.ID+"?ok=saved", http.StatusSeeOther)
 		}
 	}
 	v := f.newView(c, "courses")
@@ -383,9 +419,8 @@ func (f *Frontend) createQuiz(c *fiber.Ctx) error {
 	if !ok {
 		return err
 	}
-	v.Form = formValues(c, "title", "description", "time_limit_min", "max_attempts", "pass_percent", "bank", "count", "opens_at", "closes_at", "grading")
 	c.Status(status)
-	return f.renderBuilder(c, v, p)
+	return f.renderQuizResults(c, v, p)
 }
 
 // learnerGrade is one row of a quiz's results, with the learner's name.
@@ -419,6 +454,8 @@ func (f *Frontend) quizResultsPage(c *fiber.Ctx) error {
 		v.Flash, v.Notice = v.T("flash.quiz_created"), "ok"
 	} else if c.Query("ok") == "graded" {
 		v.Flash, v.Notice = v.T("flash.graded"), "ok"
+	} else if c.Query("ok") == "saved" {
+		v.Flash, v.Notice = v.T("flash.saved"), "ok"
 	}
 	return f.renderQuizResults(c, v, p)
 }
@@ -512,4 +549,17 @@ func (d quizResultsData) Height(count int) int {
 		return 0
 	}
 	return (count*10 + d.MaxCount - 1) / d.MaxCount
+}
+
+// TimeLimitMin is the quiz's time limit in whole minutes, for its settings form.
+func (d quizResultsData) TimeLimitMin() int { return d.Quiz.TimeLimitS / 60 }
+
+// LocalInput formats a time (time.Time or *time.Time) as a datetime-local value in
+// Vietnam's time, or "".
+func (v *view) LocalInput(t any) string {
+	tt := toTime(t)
+	if tt.IsZero() {
+		return ""
+	}
+	return tt.In(vietnam).Format("2006-01-02T15:04")
 }

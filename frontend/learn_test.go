@@ -664,6 +664,18 @@ func TestBankPages(t *testing.T) {
 	if _, body := w.do(t, w.admin, http.MethodGet, "/teach/courses/"+w.courseID, nil); !strings.Contains(body, "Kiểm tra LLCT") {
 		t.Errorf("the course builder does not list the quiz")
 	}
+	// Change the settings: the questions stay, the new limit shows.
+	quizPath := strings.SplitN(loc, "?", 2)[0]
+	if status, loc := w.do(t, w.admin, http.MethodPost, quizPath+"/settings", url.Values{"title": {"Kiểm tra LLCT (sửa)"}, "time_limit_min": {"20"}, "max_attempts": {"3"}, "pass_percent": {"60"}, "grading": {"last"}, "required": {"1"}}); status != http.StatusSeeOther {
+		t.Fatalf("saving settings: %d %s", status, loc)
+	}
+	_, body = w.do(t, w.admin, http.MethodGet, quizPath, nil)
+	if !strings.Contains(body, `value="Kiểm tra LLCT (sửa)"`) || !strings.Contains(body, `name="time_limit_min" type="number" min="0" inputmode="numeric" value="20"`) || !strings.Contains(body, `<option value="last" selected>`) {
+		t.Errorf("the saved settings are not shown:\n%s", body)
+	}
+	if status, _ := w.do(t, w.admin, http.MethodPost, quizPath+"/settings", url.Values{"title": {"X"}, "pass_percent": {"150"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("a pass mark of 150%%: %d", status)
+	}
 }
 
 // learningOf gives reports the courses service's view, read as an admin, as the server's

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,6 +22,7 @@ type Reports interface {
 	TargetStatus(ctx context.Context, actor accounts.Principal, id string, q reports.StatusQuery) (reports.TargetStatus, error)
 	PendingPeople(ctx context.Context, actor accounts.Principal, id string, q reports.PendingQuery) (accounts.Page[reports.Person], error)
 	ListMyCertificates(ctx context.Context, actor accounts.Principal) (accounts.Page[reports.Certificate], error)
+	IssueClassCertificates(ctx context.Context, actor accounts.Principal, classID string) (int, error)
 }
 
 func (f *Frontend) mountReports(r fiber.Router, signedIn func(fiber.Handler) []fiber.Handler) {
@@ -28,6 +30,17 @@ func (f *Frontend) mountReports(r fiber.Router, signedIn func(fiber.Handler) []f
 	r.Post("/reports/targets", signedIn(f.createTarget)...)
 	r.Get("/reports/targets/:id", signedIn(f.targetPage)...)
 	r.Get("/certificates", signedIn(f.certificatesPage)...)
+	r.Post("/teach/classes/:id/certificates", signedIn(f.issueCertificates)...)
+}
+
+// issueCertificates issues the certificates of a class's learners who completed it.
+func (f *Frontend) issueCertificates(c *fiber.Ctx) error {
+	p, _ := f.d.Principal(c)
+	n, err := f.d.Reports.IssueClassCertificates(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/teach/classes/"+c.Params("id")+"?issued="+strconv.Itoa(n), http.StatusSeeOther)
 }
 
 // PaceName is the translated pace of a unit towards a target.

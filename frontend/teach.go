@@ -322,6 +322,7 @@ func (f *Frontend) classesPage(c *fiber.Ctx) error {
 type trainerClassData struct {
 	Sessions  []live.Session
 	CanLive   bool
+	Reports   bool // the reports service is wired: XLSX links and certificates
 	Class     courses.Class
 	Learners  []courses.Enrolment
 	Total     int
@@ -348,6 +349,9 @@ func (f *Frontend) trainerClassPage(c *fiber.Ctx) error {
 	v := f.newView(c, "classes")
 	if c.Query("ok") == "class_created" {
 		v.Flash, v.Notice = v.T("flash.class_created"), "ok"
+	}
+	if n, err := strconv.Atoi(c.Query("issued")); err == nil && n >= 0 {
+		v.Flash, v.Notice = v.T("classes.issued", n), "ok"
 	}
 	return f.renderTrainerClass(c, v, p, nil, nil)
 }
@@ -381,7 +385,8 @@ func (f *Frontend) renderTrainerClass(c *fiber.Ctx, v *view, p accounts.Principa
 	}
 	v.Data = trainerClassData{Class: class, Learners: learners, Total: page.Total, Truncated: page.Total > len(learners),
 		Tree: buildTree(all, visible), Result: res, Unknown: unknown, Sessions: sessions,
-		CanLive: f.d.Live != nil && (p.Has(accounts.RoleAdmin) || slices.Contains(class.TrainerIDs, p.User.ID))}
+		CanLive: f.d.Live != nil && (p.Has(accounts.RoleAdmin) || slices.Contains(class.TrainerIDs, p.User.ID)),
+		Reports: f.d.Reports != nil}
 	return f.render(c, "trainer_class", v)
 }
 

@@ -276,3 +276,29 @@ func TestErrorPages(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyboard checks that the first Tab reaches the skip link, which shows a visible
+// focus ring and moves the focus to the main content, and that forms are used from the
+// keyboard alone.
+func TestKeyboard(t *testing.T) {
+	tb := newTab(t, "desktop")
+	tb.open("/login")
+	tb.do(chromedp.KeyEvent("\t"))
+	if cls := eval[string](tb, `document.activeElement.className`); cls != "skip" {
+		t.Fatalf("the first Tab focuses %q, want the skip link", cls)
+	}
+	if outline := eval[string](tb, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+		t.Error("the focused skip link has no visible outline")
+	}
+	tb.do(chromedp.KeyEvent("\r"))
+	tb.waitFor(`location.hash === "#main"`)
+	// Sign in with the keyboard only: focus the username, type, Tab, type, Enter.
+	tb.do(chromedp.Focus(chromedp.CSS("#username")))
+	tb.do(chromedp.KeyEvent("admin"), chromedp.KeyEvent("\t"), chromedp.KeyEvent(adminPassword))
+	tb.do(chromedp.Evaluate[chromedp.Void](`document.documentElement.dataset.old = "1"`))
+	tb.do(chromedp.KeyEvent("\r"))
+	tb.waitFor(`!document.documentElement.dataset.old && !!document.querySelector("nav.main-nav")`)
+	if loc := tb.location(); !strings.HasSuffix(loc, "/admin/units") {
+		t.Errorf("signing in by keyboard landed on %s", loc)
+	}
+}

@@ -258,6 +258,41 @@ func TestCourseFlow(t *testing.T) {
 		return
 	}
 
+	t.Run("trainer issues certificates and the learner finds hers", func(t *testing.T) {
+		tb := lecturer
+		tb.t = t
+		tb.open(strings.TrimPrefix(classURL, baseURL))
+		tb.submit("form[action$='/certificates'] button")
+		if n := tb.text(".notice"); n != "Đã cấp 1 giấy chứng nhận." {
+			t.Errorf("after issuing: %q", n)
+		}
+		lb := learner
+		lb.t = t
+		lb.open("/certificates")
+		if c := lb.text("main"); !strings.Contains(c, "Kỹ năng số cho cán bộ cấp xã") || !strings.Contains(c, "Tải bản PDF") {
+			t.Errorf("the learner's certificates:\n%s", c)
+		}
+		lb.checkPage("certificates")
+	})
+
+	t.Run("staff pages work on a 360 px phone", func(t *testing.T) {
+		tb := newTab(t, "phone")
+		tb.signIn("gv.thanh", "giangvien-pass-1")
+		for _, page := range []struct{ name, path string }{
+			{"courses", "/teach/courses"},
+			{"classes", "/teach/classes"},
+			{"trainer-class", strings.TrimPrefix(classURL, baseURL)},
+			{"banks", "/teach/banks"},
+			{"quiz-results", strings.TrimPrefix(quizURL, baseURL)},
+		} {
+			tb.open(page.path)
+			tb.checkPage(page.name)
+		}
+		tb.open("/teach/courses")
+		tb.submit("main .cards a")
+		tb.checkPage("course-builder")
+	})
+
 	t.Run("personnel officer sets a target and reads the dashboard", func(t *testing.T) {
 		tb := newTab(t, "desktop")
 		tb.signIn("admin", adminPassword)
