@@ -18,7 +18,7 @@ import (
 const (
 	// activityEvery is how often, at most, a learner's last activity is copied to their
 	// enrolments; every heartbeat would be hundreds of enrolment writes a second.
-	activityEvery = 5 * time.Minute
+	activityEvery = 15 * time.Minute
 	// idleEviction is how long a clean in-memory lesson state is kept after its last
 	// heartbeat.
 	idleEviction = 15 * time.Minute
@@ -415,14 +415,18 @@ func (s *Service) flush(ctx context.Context, force bool) error {
 		}
 		e.mu.Unlock()
 	}
-	var activity []mongo.WriteModel
+	var activity []activityMark
 	for start := 0; start < len(due); start += bulkChunk {
 		chunk := due[start:min(start+bulkChunk, len(due))]
 		if err := s.writeChunk(ctx, chunk, now, &activity); err != nil {
 			return err
 		}
 	}
-	if err := s.bulk(ctx, s.enrolments, activity); err != nil {
+	models, err := s.activityModels(ctx, activity)
+	if err != nil {
+		return err
+	}
+	if err := s.bulk(ctx, s.enrolments, models); err != nil {
 		return err
 	}
 	for _, e := range unfinished {
@@ -433,7 +437,33 @@ func (s *Service) flush(ctx context.Context, force bool) error {
 	return nil
 }
 
-func (s *Service) writeChunk(ctx context.Context, chunk []*progEntry, now time.Time, activity *[]mongo.WriteModel) error {
+// activityMark says a learner was active in a course at a time.
+type activityMark struct {
+	userID, courseID string
+	at               time.Time
+}
+
+// activityModels turns marks into updates of the learners' enrolments in those courses,
+// one by the unique (class_id, user_id) key each, from the enrolment index.
+func (s *Service) activityModels(ctx context.Context, marks []activityMark) ([]mongo.WriteModel, error) {
+	var models []mongo.WriteModel
+	for _, m := range marks {
+		refs, err := s.userEnrolments(ctx, m.userID, false)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range refs {
+			if r.CourseID == m.courseID {
+				models = append(models, mongo.NewUpdateOneModel().
+					SetFilter(bson.M{"class_id": r.ClassID, "user_id": m.userID}).
+					SetUpdate(bson.M{"$max": bson.M{"progress.last_activity_at": m.at}}))
+			}
+		}
+	}
+	return models, nil
+}
+
+func (s *Service) writeChunk(ctx context.Context, chunk []*progEntry, now time.Time, activity *[]activityMark) error {
 	s.prog.writeMu.Lock()
 	defer s.prog.writeMu.Unlock()
 	models := make([]mongo.WriteModel, 0, len(chunk))
@@ -446,9 +476,7 @@ func (s *Service) writeChunk(ctx context.Context, chunk []*progEntry, now time.T
 			models, versions, entries = append(models, m), append(versions, v), append(entries, e)
 			if now.Sub(e.activityAt) >= activityEvery {
 				e.activityAt = now
-				*activity = append(*activity, mongo.NewUpdateManyModel().
-					SetFilter(bson.M{"user_id": e.userID, "course_id": e.courseID}).
-					SetUpdate(bson.M{"$max": bson.M{"progress.last_activity_at": e.st.LastAt}}))
+				*activity = append(*activity, activityMark{e.userID, e.courseID, e.st.LastAt})
 			}
 		}
 		e.mu.Unlock()
