@@ -449,6 +449,9 @@ func (s *Service) StartAttempt(ctx context.Context, actor accounts.Principal, qu
 		}
 		a.Deadline = deadline
 		a.Questions = drawQuestions(q, pool, attemptSeed(a.ID))
+		if len(a.Questions) == 0 {
+			return AttemptView{}, fmt.Errorf("assessment: the quiz has no questions left (archived?): %w", errs.ErrConflict)
+		}
 		given := make([]Question, len(a.Questions))
 		for i, aq := range a.Questions {
 			given[i] = aq.Question

@@ -203,4 +203,9 @@ func TestArchivedQuestionsLeaveListsDrawsAndQuizzes(t *testing.T) {
 	if q, err := e.svc.GetQuestion(e.ctx, e.lecturer, gone.ID); err != nil || !q.Archived {
 		t.Errorf("archived question: %+v %v", q, err)
 	}
+	if err := e.svc.ArchiveQuestion(e.ctx, e.lecturer, keep.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.StartAttempt(e.ctx, e.learner(), fixed.ID)
+	wantErr(t, err, errs.ErrConflict)
 }
