@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -70,16 +71,55 @@ func TestLoadConfigNamesTheBadSetting(t *testing.T) {
 	}
 }
 
+// settingsTable renders the README's configuration table from the settings table.
+func settingsTable() []string {
+	var rows []string
+	for _, s := range settings() {
+		name := "`" + s.env + "`"
+		if s.secret {
+			name += " (also `" + s.env + "_FILE`)"
+		}
+		def := "—"
+		if s.def != "" {
+			def = "`" + s.def + "`"
+		}
+		rows = append(rows, fmt.Sprintf("| %s | `-%s` | %s | %s |", name, s.flag, def, strings.ReplaceAll(s.doc, "|", `\|`)))
+	}
+	return rows
+}
+
+// TestREADMEListsEverySetting keeps the README's table equal to the settings; run it with
+// HOCTAP_UPDATE_README=1 to rewrite the table after adding a setting.
 func TestREADMEListsEverySetting(t *testing.T) {
 	raw, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range settings() {
-		if !strings.Contains(string(raw), "`"+s.env+"`") {
-			t.Errorf("README.md does not document `%s`", s.env)
+	var out, table []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "| `HOCTAP_") {
+			if table == nil {
+				table = settingsTable()
+				out = append(out, table...)
+			}
+			continue
 		}
+		out = append(out, line)
 	}
+	if table == nil {
+		t.Fatal("README.md has no configuration table (rows starting with | `HOCTAP_)")
+	}
+	updated := strings.Join(out, "\n")
+	if updated == string(raw) {
+		return
+	}
+	if os.Getenv("HOCTAP_UPDATE_README") == "1" {
+		if err := os.WriteFile("../README.md", []byte(updated), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatal("README.md's configuration table differs from the settings; run HOCTAP_UPDATE_README=1 go test ./server -run TestREADMEListsEverySetting")
 }
 
 func TestDockerComposeWiresTheServer(t *testing.T) {
