@@ -347,3 +347,80 @@ func (f *Frontend) importUsers(c *fiber.Ctx) error {
 	f.pageHeaders(c, true)
 	return f.render(c, "user_import", v)
 }
+
+type editUserData struct {
+	Target accounts.User
+	Tree   unitTree
+	Roles  []accounts.Role
+}
+
+// HasRole reports whether the edited user holds role r (or, after a refused save, whether
+// it was ticked).
+func (v *view) HasRole(u accounts.User, r accounts.Role) bool {
+	if v.Form != nil {
+		return strings.Contains(" "+v.Form["roles"]+" ", " "+string(r)+" ")
+	}
+	return u.Has(r)
+}
+
+// editUserPage lets a personnel officer change a person's unit, position, roles and
+// activation, or set a new password.
+func (f *Frontend) editUserPage(c *fiber.Ctx) error {
+	p, err := f.requireManager(c)
+	if err != nil {
+		return err
+	}
+	v := f.newView(c, "users")
+	if c.Query("ok") == "saved" {
+		v.Flash, v.Notice = v.T("flash.saved"), "ok"
+	}
+	return f.renderEditUser(c, v, p)
+}
+
+func (f *Frontend) renderEditUser(c *fiber.Ctx, v *view, p accounts.Principal) error {
+	u, err := f.d.Accounts.FindUserByID(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	tree, err := f.managedTree(c, p)
+	if err != nil {
+		return err
+	}
+	v.Data = editUserData{Target: u, Tree: tree, Roles: accounts.Roles}
+	return f.render(c, "user_edit", v)
+}
+
+func (f *Frontend) updateUser(c *fiber.Ctx) error {
+	p, err := f.requireManager(c)
+	if err != nil {
+		return err
+	}
+	var roles []accounts.Role
+	c.Request().PostArgs().VisitAll(func(k, val []byte) {
+		if string(k) == "roles" {
+			roles = append(roles, accounts.Role(val))
+		}
+	})
+	fullName, unitID, position, email := c.FormValue("full_name"), c.FormValue("unit_id"), c.FormValue("position"), c.FormValue("email")
+	active := c.FormValue("active") != ""
+	patch := accounts.UserPatch{FullName: &fullName, UnitID: &unitID, Position: &position, Email: &email, Roles: &roles, Active: &active}
+	if pw := c.FormValue("password"); pw != "" {
+		patch.Password = &pw
+	}
+	if _, err := f.d.Accounts.UpdateUser(c.UserContext(), p, c.Params("id"), patch); err != nil {
+		v := f.newView(c, "users")
+		status, ok := v.formFailed(err, "error.conflict.text")
+		if !ok {
+			return err
+		}
+		v.Form = formValues(c, "full_name", "unit_id", "position", "email", "active")
+		names := make([]string, len(roles))
+		for i, r := range roles {
+			names[i] = string(r)
+		}
+		v.Form["roles"] = strings.Join(names, " ")
+		c.Status(status)
+		return f.renderEditUser(c, v, p)
+	}
+	return c.Redirect("/admin/users/"+c.Params("id")+"?ok=saved", http.StatusSeeOther)
+}

@@ -35,6 +35,7 @@ type Accounts interface {
 	CreateUnit(ctx context.Context, actor accounts.Principal, in accounts.NewUnit) (accounts.Unit, error)
 	ManagedUnitIDs(ctx context.Context, u accounts.User) (all bool, unitIDs []string, err error)
 	FindUsersByIDs(ctx context.Context, userIDs []string) ([]accounts.User, error)
+	FindUserByID(ctx context.Context, actor accounts.Principal, id string) (accounts.User, error)
 }
 
 // Deps is everything the frontend needs from the composition root (server). The frontend
@@ -165,6 +166,8 @@ func (f *Frontend) Mount(r fiber.Router) {
 	r.Post("/admin/users", signedIn(f.createUser)...)
 	r.Get("/admin/users/import", signedIn(f.importPage)...)
 	r.Post("/admin/users/import", signedIn(f.importUsers)...)
+	r.Get("/admin/users/:id", signedIn(f.editUserPage)...) // after the fixed paths above
+	r.Post("/admin/users/:id", signedIn(f.updateUser)...)
 }
 
 // needs wraps signedIn so that, when the area's service is not wired, its pages answer

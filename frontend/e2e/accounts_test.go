@@ -167,6 +167,27 @@ func TestAdminUnitsImportAndSearch(t *testing.T) {
 		}
 		tb.checkPage("users-search")
 
+		// Open the person, give them the trainer role and a position, save.
+		tb.submit("tbody th a")
+		if h := tb.text("h1"); h != "Nguyễn Văn Cừ" {
+			t.Fatalf("the edit page is for %q", h)
+		}
+		tb.fill("#position", "Trưởng phòng")
+		tb.do(chromedp.Click(chromedp.CSS("#role-trainer")))
+		tb.submit("form[action^='/admin/users/'] button.primary")
+		if n := tb.text(".notice"); n != "Đã lưu." {
+			t.Errorf("after saving a user: %q\n%s", n, tb.mainText())
+		}
+		if !eval[bool](tb, `document.querySelector("#role-trainer").checked && document.querySelector("#position").value === "Trưởng phòng"`) {
+			t.Error("the saved role or position is not shown")
+		}
+		tb.checkPage("user-edit")
+		tb.open("/admin/users")
+		tb.fill("#q", "nguyen van cu")
+		selectOption(t, tb, "#unit_id", "Sở Nội vụ "+vp)
+		tb.do(chromedp.Click(chromedp.CSS("#subunits")))
+		tb.submit("form[role=search] button")
+
 		// The whole department, in Vietnamese name order: Ân before Cừ.
 		tb.fill("#q", "")
 		tb.submit("form[role=search] button")

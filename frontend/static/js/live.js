@@ -21,9 +21,14 @@ if (room) {
   const chat = document.getElementById("chat");
   const questions = document.getElementById("questions");
   const polls = document.getElementById("polls");
-  const clock = new Intl.DateTimeFormat(document.documentElement.lang, {
-    day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Ho_Chi_Minh",
+  // Times as the pages write them: dd/MM/yyyy HH:mm in Vietnam's time, in both languages.
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "Asia/Ho_Chi_Minh",
   });
+  const clock = { format: (d) => {
+    const p = Object.fromEntries(parts.formatToParts(d).map((x) => [x.type, x.value]));
+    return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
+  } };
   const el = (tag, props = {}, ...children) => {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(props)) {
