@@ -105,6 +105,7 @@ type outlineModule struct {
 }
 
 type classData struct {
+	Revision courses.Revision
 	Quizzes  []assessment.Quiz
 	Sessions []live.Session
 	Class    courses.Class
@@ -149,7 +150,7 @@ func (f *Frontend) classData(c *fiber.Ctx, p accounts.Principal, classID string)
 	for _, l := range prog.Lessons {
 		byID[l.LessonID] = l
 	}
-	d := classData{Class: class, Progress: prog, Next: nextLesson(prog.Lessons)}
+	d := classData{Class: class, Progress: prog, Next: nextLesson(prog.Lessons), Revision: rev}
 	for _, m := range rev.Modules {
 		om := outlineModule{Module: m}
 		for _, l := range m.Lessons {
@@ -195,10 +196,7 @@ func (f *Frontend) lessonPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rev, err := f.d.Courses.GetRevision(ctx, p, cd.Class.CourseID, cd.Class.Revision)
-	if err != nil {
-		return err
-	}
+	rev := cd.Revision
 	lessonID := c.Params("lesson")
 	i := slices.IndexFunc(rev.Lessons(), func(l courses.Lesson) bool { return l.ID == lessonID })
 	if i < 0 {
