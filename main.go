@@ -2,6 +2,8 @@
 //
 //	go run .            serve on :8080 with the embedded database (see README.md)
 //	go run . -h         list every setting
+//	hoctap backup --out FILE [--gzip] [settings]     archive the database and media (docs/OPERATIONS.md)
+//	hoctap restore --in FILE [--force] [settings]    restore such an archive
 package main
 
 import (
@@ -33,6 +35,10 @@ func run(args []string) int {
 			args = args[1:]
 		case "healthcheck":
 			return healthcheck(os.Getenv("HOCTAP_ADDR"))
+		case "backup":
+			return backupCommand(ctx, args[1:], os.Getenv, os.Stdout, os.Stderr)
+		case "restore":
+			return restoreCommand(ctx, args[1:], os.Getenv, os.Stdout, os.Stderr)
 		}
 	}
 	cfg, err := server.LoadConfig(args, os.Getenv, os.Stderr)

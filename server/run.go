@@ -18,6 +18,7 @@ import (
 	"hoctap/courses/live"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
+	"hoctap/internal/datalock"
 	"hoctap/media"
 	"hoctap/reports"
 )
@@ -39,6 +40,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("setting HOCTAP_DATA_DIR: %w", err)
 	}
+	lock, err := lockDataDir(cfg)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	if cfg.SecretKey == "" {
 		key, err := loadOrCreateSecret(filepath.Join(cfg.DataDir, "secret.key"))
 		if err != nil {
@@ -185,6 +191,21 @@ func logMode(cfg Config, log *slog.Logger) {
 	default:
 		log.Info("production mode: MongoDB server and MinIO", "s3_endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket)
 	}
+}
+
+// lockDataDir takes the data directory's lock when the database is embedded: the embedded
+// FerretDB's files must be opened by one process only (a second server, or a backup run
+// beside this one). A MongoDB server has no such files, so then nothing is locked (the
+// nil *datalock.Lock releases as a no-op).
+func lockDataDir(cfg Config) (*datalock.Lock, error) {
+	if !cfg.Embedded() {
+		return nil, nil
+	}
+	lock, err := datalock.Acquire(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("setting HOCTAP_DATA_DIR: %w (stop the server before a backup or restore of its embedded database, or back up from MongoDB while it runs)", err)
+	}
+	return lock, nil
 }
 
 // loadOrCreateSecret returns the key kept at path, making a random one on first use.

@@ -1,0 +1,18 @@
+//go:build !unix
+
+package datalock
+
+import (
+	"errors"
+	"os"
+)
+
+var errLocked = errors.New("locked")
+
+// lockFile is unsupported outside Unix: Hoctap's servers run on Linux. Acquire then fails
+// with this error instead of pretending to exclude other processes.
+func lockFile(*os.File) error {
+	return errors.New("locking the data directory is only supported on Unix systems")
+}
+
+func unlockFile(*os.File) error { return nil }
