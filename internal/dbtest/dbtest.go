@@ -6,10 +6,15 @@ package dbtest
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
 
 	"hoctap/internal/database"
 	"hoctap/internal/ids"
@@ -50,4 +55,71 @@ func Describe(db *database.DB) string {
 		return "embedded FerretDB"
 	}
 	return fmt.Sprintf("MongoDB database %s", db.Database.Name())
+}
+
+// Server is a FerretDB server in the test process that clients reach over TCP at URI, as
+// they would reach an external MongoDB (a normal connection pool, no embedded shortcut).
+// Stop and Start emulate an outage: Start serves the same files on the same port again.
+type Server struct {
+	// URI is the mongodb:// connection string; it stays valid across Stop and Start.
+	URI string
+
+	t       testing.TB
+	dir     string
+	addr    string
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+// NewServer starts a Server on a free loopback port with its files in a temporary
+// directory, and stops it when t ends.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{t: t, dir: t.TempDir(), addr: "127.0.0.1:0"}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start serves again after Stop, on the same port and files; it fails the test when that
+// port cannot be bound. Starting a running server does nothing.
+func (s *Server) Start() {
+	s.t.Helper()
+	if s.cancel != nil {
+		return
+	}
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: s.addr},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + s.dir + string(filepath.Separator),
+		Logger:    slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		s.t.Fatalf("dbtest: start FerretDB on %s: %v", s.addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel, s.stopped = cancel, make(chan struct{})
+	go func() {
+		defer close(s.stopped)
+		_ = f.Run(ctx)
+	}()
+	uri := f.MongoDBURI() // waits until the listener is up
+	if s.URI == "" {
+		u, err := url.Parse(uri)
+		if err != nil {
+			s.t.Fatalf("dbtest: %v", err)
+		}
+		s.addr, s.URI = u.Host, uri
+	}
+}
+
+// Stop closes the listener and every connection and waits until the files are closed.
+// Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	<-s.stopped
+	s.cancel = nil
 }

@@ -40,7 +40,7 @@ type Server struct {
 	AccessKey string
 	SecretKey string
 	// Stop terminates the server (SIGTERM, then SIGKILL after a grace period) and removes
-	// its data directory. It is safe to call more than once.
+	// its data directory (not one given to StartAt). It is safe to call more than once.
 	Stop func()
 
 	buckets *atomic.Int64
@@ -179,16 +179,47 @@ func start(bin string) (Server, error) {
 	if err != nil {
 		return Server{}, fmt.Errorf("pick a port: %w", err)
 	}
-	consolePort, err := freePort()
-	if err != nil {
-		return Server{}, fmt.Errorf("pick a port: %w", err)
-	}
 	dir, err := os.MkdirTemp("", "hoctap-minio-")
 	if err != nil {
 		return Server{}, fmt.Errorf("data dir: %w", err)
 	}
+	return startIn(bin, dir, port, "hoctap-"+randomHex(6), randomHex(20), true)
+}
+
+// StartAt starts a MinIO server for one test on 127.0.0.1:port with its data under dir and
+// the given credentials (generated when empty), and stops it in t.Cleanup. Stop leaves dir
+// alone, so a test can stop MinIO (an outage) and StartAt again with the same dir, port and
+// credentials: the objects are still there and clients configured for the first server
+// reach the second. port 0 picks a free port.
+func StartAt(t testing.TB, dir string, port int, accessKey, secretKey string) Server {
+	t.Helper()
+	bin, err := findBinary()
+	if err != nil {
+		t.Fatalf("miniotest: %v", err)
+	}
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			t.Fatalf("miniotest: pick a port: %v", err)
+		}
+	}
+	if accessKey == "" || secretKey == "" {
+		accessKey, secretKey = "hoctap-"+randomHex(6), randomHex(20)
+	}
+	srv, err := startIn(bin, dir, port, accessKey, secretKey, false)
+	if err != nil {
+		t.Fatalf("miniotest: %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv
+}
+
+// startIn runs MinIO on port with data under dir; removeDir says whether Stop deletes dir.
+func startIn(bin, dir string, port int, access, secret string, removeDir bool) (Server, error) {
+	consolePort, err := freePort()
+	if err != nil {
+		return Server{}, fmt.Errorf("pick a port: %w", err)
+	}
 	endpoint := fmt.Sprintf("127.0.0.1:%d", port)
-	access, secret := "hoctap-"+randomHex(6), randomHex(20)
 
 	cmd := exec.Command(bin, "server", filepath.Join(dir, "data"),
 		"--address", endpoint,
@@ -205,7 +236,9 @@ func start(bin string) (Server, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
+		if removeDir {
+			os.RemoveAll(dir)
+		}
 		return Server{}, fmt.Errorf("start %s: %w", bin, err)
 	}
 	exited := make(chan struct{})
@@ -224,7 +257,9 @@ func start(bin string) (Server, error) {
 				_ = cmd.Process.Kill()
 				<-exited
 			}
-			os.RemoveAll(dir)
+			if removeDir {
+				os.RemoveAll(dir)
+			}
 		})
 	}
 
