@@ -191,12 +191,20 @@ func (f *Frontend) requireUser(c *fiber.Ctx) error {
 	return c.Redirect("/login?next="+url.QueryEscape(nextPath(c)), http.StatusSeeOther)
 }
 
-// nextPath is where to come back to after signing in: this page for a GET, else home.
+// nextPath is where to come back to after signing in: this page for a GET; for a form
+// sent after the session ended, the page the form was on (so a quiz page, whose answers
+// quiz.js keeps, is reopened), else home.
 func nextPath(c *fiber.Ctx) string {
-	if c.Method() != fiber.MethodGet {
-		return "/"
+	if c.Method() == fiber.MethodGet {
+		return string(c.Request().URI().RequestURI())
 	}
-	return string(c.Request().URI().RequestURI())
+	if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Host == c.Hostname() && ref.Path != "" {
+		if ref.RawQuery != "" {
+			return safeNext(ref.Path + "?" + ref.RawQuery)
+		}
+		return safeNext(ref.Path)
+	}
+	return "/"
 }
 
 // safeNext returns p when it is a path on this site, else "/", so a crafted link cannot

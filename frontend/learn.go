@@ -63,7 +63,7 @@ func (f *Frontend) learnPage(c *fiber.Ctx) error {
 	now := f.d.Now()
 	var d learnData
 	for _, e := range page.Items {
-		m := myClass{Enrolment: e, Upcoming: now.Before(e.StartsAt), Completed: e.Progress.Percent >= 100 && e.Progress.TotalLessons > 0}
+		m := myClass{Enrolment: e, Upcoming: now.Before(e.StartsAt), Completed: e.Progress.Completed}
 		if m.Completed {
 			d.Done = append(d.Done, m)
 			continue

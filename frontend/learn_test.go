@@ -787,3 +787,30 @@ func TestReportPages(t *testing.T) {
 		t.Errorf("certificates: %d\n%s", status, visible(body))
 	}
 }
+
+// TestExpiredSessionOnAForm: a form sent after the session ended goes to the sign-in page,
+// which comes back to the page the form was on; a crafted Referer elsewhere is ignored.
+func TestExpiredSessionOnAForm(t *testing.T) {
+	w := newLearnWorld(t)
+	for _, tc := range []struct{ referer, next string }{
+		{"http://example.com/learn/attempts/abc?saved=1", "%2Flearn%2Fattempts%2Fabc%3Fsaved%3D1"},
+		{"http://evil.example/learn", "%2F"},
+		{"", "%2F"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/learn/attempts/abc", strings.NewReader("action=save"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", "hoctap_session=expired-or-revoked")
+		req.Header.Set("Accept", "text/html")
+		if tc.referer != "" {
+			req.Header.Set("Referer", tc.referer)
+		}
+		resp, err := w.app.Test(req, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/login?expired=1&next="+tc.next {
+			t.Errorf("referer %q: %d %q", tc.referer, resp.StatusCode, loc)
+		}
+	}
+}
