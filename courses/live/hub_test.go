@@ -68,6 +68,11 @@ func TestSessionScheduling(t *testing.T) {
 		t.Errorf("outsider list: %v", err)
 	}
 
+	// Another process has the running session cached.
+	other := NewService(e.db.Database, e.clk.Now, e.members)
+	if got, err := other.GetSession(ctx, learner1, s.ID); err != nil || got.Ended() {
+		t.Fatalf("other process: %+v %v", got, err)
+	}
 	if _, err := e.hub.EndSession(ctx, learner1, s.ID); !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("learner end: %v", err)
 	}
@@ -77,6 +82,11 @@ func TestSessionScheduling(t *testing.T) {
 	}
 	if _, err := e.hub.EndSession(ctx, trainerA, s.ID); !errors.Is(err, errs.ErrConflict) {
 		t.Errorf("end twice: %v", err)
+	}
+	// The other process notices the end once its cached copy is old enough.
+	e.clk.Advance(sessionCacheTTL)
+	if got, err := other.GetSession(ctx, learner1, s.ID); err != nil || !got.Ended() {
+		t.Errorf("other process after the end: %+v %v", got, err)
 	}
 	// A fresh service reads the end from the store.
 	fresh := NewService(e.db.Database, e.clk.Now, e.members)

@@ -40,9 +40,11 @@ type Service struct {
 
 	// cache holds sessions by id: every join looks its session up, and FerretDB scans the
 	// collection for each lookup. Sessions change only through EndSession, which updates
-	// the entry (and rooms on other processes learn of the end through the bus).
+	// the entry here; an end on another process reaches this cache through a room's
+	// session.ended event, or when a running session's entry is older than
+	// sessionCacheTTL. Ended sessions never change again.
 	mu    sync.Mutex
-	cache map[string]Session
+	cache map[string]cachedSession
 }
 
 // NewService returns a Service over db. now may be nil for the system clock.
@@ -56,7 +58,7 @@ func NewService(db *mongo.Database, now clock.Clock, members Membership) *Servic
 		events:     db.Collection(CollEvents),
 		votes:      db.Collection(CollVotes),
 		attendance: db.Collection(CollAttendance),
-		cache:      map[string]Session{},
+		cache:      map[string]cachedSession{},
 	}
 }
 
@@ -156,20 +158,31 @@ func (s *Service) CreateSession(ctx context.Context, a Actor, classID string, in
 	return sess, nil
 }
 
+// cachedSession is a session and when it was read.
+type cachedSession struct {
+	Session
+	at time.Time
+}
+
+// sessionCacheTTL bounds how long another process's end of a running session may go
+// unnoticed by GetSession here.
+const sessionCacheTTL = 5 * time.Second
+
 func (s *Service) remember(sess Session) {
 	s.mu.Lock()
-	s.cache[sess.ID] = sess
+	s.cache[sess.ID] = cachedSession{Session: sess, at: s.now()}
 	s.mu.Unlock()
 }
 
 // findSession returns the session by id, from the cache when it can.
 func (s *Service) findSession(ctx context.Context, id string) (Session, error) {
 	s.mu.Lock()
-	sess, ok := s.cache[id]
+	c, ok := s.cache[id]
 	s.mu.Unlock()
-	if ok {
-		return sess, nil
+	if ok && (c.Ended() || s.now().Sub(c.at) < sessionCacheTTL) {
+		return c.Session, nil
 	}
+	var sess Session
 	if !ids.Valid(id) {
 		return Session{}, fmt.Errorf("live: session %q: %w", id, errs.ErrNotFound)
 	}
@@ -189,9 +202,9 @@ func (s *Service) findSession(ctx context.Context, id string) (Session, error) {
 func (s *Service) sessionEnded(id string, at time.Time, by string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sess, ok := s.cache[id]; ok && sess.EndedAt == nil {
-		sess.EndedAt, sess.EndedBy = &at, by
-		s.cache[id] = sess
+	if c, ok := s.cache[id]; ok && c.EndedAt == nil {
+		c.EndedAt, c.EndedBy = &at, by
+		s.cache[id] = c
 	}
 }
 
