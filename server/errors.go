@@ -3,11 +3,14 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"hoctap/internal/database"
 	"hoctap/internal/errs"
 )
 
@@ -68,6 +71,11 @@ func errorHandler(log *slog.Logger, pages PageErrorRenderer) fiber.ErrorHandler 
 			log.ErrorContext(c.UserContext(), "request failed", "request_id", requestID(c),
 				"method", c.Method(), "route", routePath(c), "err", err.Error())
 		}
+		if status == http.StatusServiceUnavailable {
+			// The client gets a short reason (see unavailableMessage); the operator the cause.
+			log.WarnContext(c.UserContext(), "request failed: a dependency is unavailable", "request_id", requestID(c),
+				"method", c.Method(), "route", routePath(c), "err", err.Error())
+		}
 		if status == http.StatusUnauthorized && !strings.HasPrefix(c.Path(), "/api/") {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hoctap"`)
 		}
@@ -105,7 +113,25 @@ func describe(err error) (errorDetail, int) {
 	if code == "internal" {
 		d.Message = "internal error"
 	}
+	if code == "unavailable" {
+		d.Message = unavailableMessage(err, d.Message)
+	}
 	return d, statusByCode[code]
+}
+
+// unavailableMessage replaces the text of a database or storage outage, which names hosts,
+// ports and driver internals, with what a client can act on. Other unavailable errors
+// (shutting down, a room that closed) keep the message their package wrote.
+func unavailableMessage(err error, msg string) string {
+	var urlErr *url.Error
+	var netErr *net.OpError
+	switch {
+	case database.IsUnavailable(err):
+		return "the database is not answering; try again in a moment"
+	case errors.As(err, &urlErr) || errors.As(err, &netErr):
+		return "the media storage is not answering; try again in a moment"
+	}
+	return msg
 }
 
 func wantsHTML(c *fiber.Ctx) bool {
