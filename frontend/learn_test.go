@@ -771,7 +771,7 @@ func TestReportPages(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("target page: %d\n%s", status, text)
 	}
-	for _, want := range []string{"100% cán bộ hoàn thành CĐS", "0/1 cán bộ = 0%", "Lê Thị Hoa", "Đã đặt chỉ tiêu."} {
+	for _, want := range []string{"100% cán bộ hoàn thành CĐS", "0/1 cán bộ = 0%", "Lê Thị Hoa", "Đã đặt chỉ tiêu.", "chỉ tiêu 100% trước 31/12/2026"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the target page lacks %q:\n%s", want, text)
 		}

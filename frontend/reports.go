@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -202,4 +203,14 @@ func (f *Frontend) certificatesPage(c *fiber.Ctx) error {
 	v := f.newView(c, "certificates")
 	v.Data = certificatesData{Certificates: page.Items}
 	return f.render(c, "certificates", v)
+}
+
+// Day shows a calendar day given as yyyy-mm-dd (a target's due date) as dd/MM/yyyy; a
+// value that is not such a day shows as it is.
+func (v *view) Day(s string) string {
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return s
+	}
+	return d.Format("02/01/2006")
 }
