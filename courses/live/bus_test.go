@@ -248,3 +248,44 @@ func TestTwoHubsLossyBus(t *testing.T) {
 		t.Fatalf("stored %d", got)
 	}
 }
+
+// noVotesBus loses every vote message.
+type noVotesBus struct{ Bus }
+
+func (b noVotesBus) Publish(sessionID string, m BusMessage) error {
+	if m.Kind == BusKindVote {
+		return nil
+	}
+	return b.Bus.Publish(sessionID, m)
+}
+
+// A poll's final result counts the votes stored by every process, even those whose vote
+// messages were lost on the way.
+func TestPollClosedCountsStoredVotes(t *testing.T) {
+	bus := noVotesBus{NewLocalBus()}
+	optA, optB := fastOptions(), fastOptions()
+	optA.Bus, optB.Bus = bus, bus
+	e := newEnv(t, optA)
+	hubB := e.newHub(optB)
+	tr, trc := e.join(e.hub, trainerA, 0)
+	lb, lbc := e.join(hubB, learner2, 0)
+	send(tr, `{"type":"poll.open","question":"q","choices":["a","b"]}`)
+	pid := trc.events(t, 0, 1)[0].PollID
+	lbc.events(t, 0, 1)
+	send(lb, `{"type":"poll.vote","poll_id":"%s","choice":1}`, pid)
+	lbc.nextOf(t, TypePollVoted)
+	for deadline := time.Now().Add(waitFor); e.count(CollVotes) < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the vote was not stored")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	send(tr, `{"type":"poll.close","poll_id":"%s"}`, pid)
+	closed := trc.nextOf(t, TypePollClosed)
+	if fmt.Sprint(closed.Counts) != "[0 1]" || closed.Votes != 1 {
+		t.Fatalf("closed %+v", closed)
+	}
+	if w := lbc.nextOf(t, TypePollClosed); fmt.Sprint(w.Counts) != "[0 1]" {
+		t.Fatalf("on the other process %+v", w)
+	}
+}

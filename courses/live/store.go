@@ -57,6 +57,29 @@ func (s *Service) storeBatch(ctx context.Context, sessionID string, next int64, 
 			res.votesErr = fmt.Errorf("live: store votes: %w", err)
 		}
 	}
+	// A poll's final result counts the stored votes (the batch's own were just written
+	// above), which include those other processes took; the room's tally is used when the
+	// votes could not be read or written.
+	if res.votesErr == nil {
+		for i := range batch {
+			if batch[i].Type != TypePollClosed {
+				continue
+			}
+			stored, err := s.loadVotes(ctx, []string{batch[i].PollID})
+			if err != nil {
+				continue
+			}
+			counts := make([]int, len(batch[i].Counts))
+			total := 0
+			for _, v := range stored {
+				if v.Choice >= 0 && v.Choice < len(counts) {
+					counts[v.Choice]++
+					total++
+				}
+			}
+			batch[i].Counts, batch[i].Votes = counts, total
+		}
+	}
 	remaining := make([]int, len(batch))
 	for i := range batch {
 		remaining[i] = i
