@@ -137,7 +137,7 @@ type AttendanceRow struct {
 	Connections    int        `json:"connections"`
 }
 
-// BuildAttendance turns connection records into one row per learner (trainers are left
+// buildAttendance turns connections into one row per learner (trainers are left
 // out), sorted by full name then id. Connections still open count until cutoff (the
 // session's end, or now while it runs); a learner with an open connection has no LeftAt.
 func buildAttendance(docs []attendanceDoc, cutoff time.Time) []AttendanceRow {
