@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -125,10 +126,11 @@ func describe(err error) (errorDetail, int) {
 func unavailableMessage(err error, msg string) string {
 	var urlErr *url.Error
 	var netErr *net.OpError
+	var pathErr *fs.PathError
 	switch {
 	case database.IsUnavailable(err):
 		return "the database is not answering; try again in a moment"
-	case errors.As(err, &urlErr) || errors.As(err, &netErr):
+	case errors.As(err, &urlErr) || errors.As(err, &netErr) || errors.As(err, &pathErr):
 		return "the media storage is not answering; try again in a moment"
 	}
 	return msg
