@@ -18,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"hoctap/internal/clock"
 	"hoctap/internal/database"
 	"hoctap/internal/errs"
 )
@@ -27,6 +28,7 @@ import (
 // process died first).
 type attendanceDoc struct {
 	ID        string // the connection id
+	Node      string // the hub that held it
 	SessionID string
 	UserID    string
 	FullName  string
@@ -54,7 +56,21 @@ type attendanceRecord struct {
 	Role      string    `bson:"role"`
 	Kind      string    `bson:"kind"`
 	At        time.Time `bson:"at"`
+	Node      string    `bson:"node,omitempty"` // the hub (process) that held the connection
 }
+
+// nodeDoc says when a hub last showed it was alive; live_nodes holds one per process.
+type nodeDoc struct {
+	ID       string    `bson:"_id"`
+	LastSeen time.Time `bson:"last_seen"`
+}
+
+// Hubs write their heartbeat every nodeBeatEvery; a hub silent for nodeDeadAfter has
+// died, and its connections that never recorded a leave ended at its last heartbeat.
+const (
+	nodeBeatEvery = 15 * time.Second
+	nodeDeadAfter = time.Minute
+)
 
 // pairRecords turns join and leave records into one attendanceDoc per connection. A leave
 // without its join (the join's write was lost) is ignored.
@@ -68,7 +84,7 @@ func pairRecords(recs []attendanceRecord) []attendanceDoc {
 		if _, ok := byConn[r.ConnID]; !ok {
 			order = append(order, r.ConnID)
 		}
-		byConn[r.ConnID] = &attendanceDoc{ID: r.ConnID, SessionID: r.SessionID, UserID: r.UserID, FullName: r.FullName,
+		byConn[r.ConnID] = &attendanceDoc{ID: r.ConnID, Node: r.Node, SessionID: r.SessionID, UserID: r.UserID, FullName: r.FullName,
 			Role: r.Role, JoinedAt: r.At.UTC()}
 	}
 	for _, r := range recs {
@@ -220,7 +236,48 @@ func (s *Service) Attendance(ctx context.Context, a Actor, sessionID string) ([]
 	if sess.EndedAt != nil && sess.EndedAt.Before(cutoff) {
 		cutoff = sess.EndedAt.UTC()
 	}
+	if err := s.endDeadConnections(ctx, docs, cutoff); err != nil {
+		return nil, err
+	}
 	return buildAttendance(docs, cutoff), nil
+}
+
+// endDeadConnections gives the open connections of hubs that died (no heartbeat for
+// nodeDeadAfter before cutoff) their hub's last heartbeat as their leave: a process that
+// crashed must not credit its learners with the rest of the session.
+func (s *Service) endDeadConnections(ctx context.Context, docs []attendanceDoc, cutoff time.Time) error {
+	var nodes []string
+	for _, d := range docs {
+		if d.LeftAt == nil && d.Node != "" && !slices.Contains(nodes, d.Node) {
+			nodes = append(nodes, d.Node)
+		}
+	}
+	if len(nodes) == 0 {
+		return nil
+	}
+	cur, err := s.nodes.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: nodes}}}})
+	if err != nil {
+		return fmt.Errorf("live: read hub heartbeats: %w", err)
+	}
+	var beats []nodeDoc
+	if err := cur.All(ctx, &beats); err != nil {
+		return fmt.Errorf("live: read hub heartbeats: %w", err)
+	}
+	last := map[string]time.Time{}
+	for _, b := range beats {
+		last[b.ID] = b.LastSeen.UTC()
+	}
+	for i := range docs {
+		d := &docs[i]
+		if seen, ok := last[d.Node]; ok && d.LeftAt == nil && cutoff.Sub(seen) > nodeDeadAfter {
+			at := seen
+			if at.Before(d.JoinedAt) {
+				at = d.JoinedAt
+			}
+			d.LeftAt = &at
+		}
+	}
+	return nil
 }
 
 // WriteAttendanceCSV writes rows as CSV with a header line: user_id, full_name, joined_at,
@@ -254,8 +311,13 @@ func csvSafe(s string) string {
 // attendanceRecorder batches join and leave records and inserts them once a second in one
 // insertMany; close writes what is left, so a clean shutdown loses no leave.
 type attendanceRecorder struct {
-	coll *mongo.Collection
-	log  *slog.Logger
+	coll  *mongo.Collection
+	nodes *mongo.Collection
+	node  string
+	now   clock.Clock
+	log   *slog.Logger
+
+	lastBeat time.Time // owned by loop
 
 	mu      sync.Mutex
 	pending []attendanceRecord
@@ -264,8 +326,8 @@ type attendanceRecorder struct {
 	stopped chan struct{}
 }
 
-func newAttendanceRecorder(coll *mongo.Collection, log *slog.Logger, every time.Duration) *attendanceRecorder {
-	r := &attendanceRecorder{coll: coll, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+func newAttendanceRecorder(coll, nodes *mongo.Collection, node string, now clock.Clock, log *slog.Logger, every time.Duration) *attendanceRecorder {
+	r := &attendanceRecorder{coll: coll, nodes: nodes, node: node, now: now, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go r.loop(every)
 	return r
 }
@@ -291,6 +353,10 @@ func (r *attendanceRecorder) loop(every time.Duration) {
 			if err := r.flush(ctx); err != nil {
 				r.log.Error("live: attendance not written at shutdown", "err", err)
 			}
+			r.lastBeat = time.Time{} // a last heartbeat: the hub was alive until now
+			if err := r.beat(ctx); err != nil {
+				r.log.Warn("live: hub heartbeat not written", "err", err)
+			}
 			cancel()
 			return
 		}
@@ -298,8 +364,26 @@ func (r *attendanceRecorder) loop(every time.Duration) {
 		if err := r.flush(ctx); err != nil {
 			r.log.Warn("live: attendance write failed, will retry", "err", err)
 		}
+		if err := r.beat(ctx); err != nil {
+			r.log.Warn("live: hub heartbeat not written", "err", err)
+		}
 		cancel()
 	}
+}
+
+// beat records, at most every nodeBeatEvery, that this hub is alive.
+func (r *attendanceRecorder) beat(ctx context.Context) error {
+	now := r.now().UTC().Truncate(time.Millisecond)
+	if !r.lastBeat.IsZero() && now.Sub(r.lastBeat) < nodeBeatEvery {
+		return nil
+	}
+	_, err := r.nodes.UpdateOne(ctx, bson.D{{Key: "_id", Value: r.node}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "last_seen", Value: now}}}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("live: write hub heartbeat: %w", err)
+	}
+	r.lastBeat = now
+	return nil
 }
 
 // flush inserts the pending records in one unordered insertMany. Records already stored

@@ -162,10 +162,11 @@ const roleTTL = 30 * time.Second
 func NewHub(svc *Service, opt HubOptions) *Hub {
 	opt.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
+	node := ids.New()
 	return &Hub{
-		svc: svc, opt: opt, log: opt.Logger, now: svc.now, node: ids.New(),
+		svc: svc, opt: opt, log: opt.Logger, now: svc.now, node: node,
 		ctx: ctx, cancel: cancel,
-		att:   newAttendanceRecorder(svc.attendance, opt.Logger, opt.AttendanceEvery),
+		att:   newAttendanceRecorder(svc.attendance, svc.nodes, node, svc.now, opt.Logger, opt.AttendanceEvery),
 		rooms: map[string]*room{}, roles: map[string]roleEntry{},
 	}
 }
@@ -307,7 +308,7 @@ func (h *Hub) Join(ctx context.Context, a Actor, sessionID string, since int64, 
 		return nil, err
 	}
 	h.conns.Add(1)
-	h.att.add(attendanceRecord{ConnID: c.id, SessionID: sess.ID, UserID: a.ID, FullName: a.FullName, Role: role,
+	h.att.add(attendanceRecord{ConnID: c.id, Node: h.node, SessionID: sess.ID, UserID: a.ID, FullName: a.FullName, Role: role,
 		Kind: attJoin, At: h.now().UTC().Truncate(time.Millisecond)})
 	go c.writeLoop()
 	return c, nil

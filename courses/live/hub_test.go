@@ -644,6 +644,9 @@ func TestAttendance(t *testing.T) {
 	if err := e.hub.Close(cctx); err != nil { // a clean shutdown records every leave
 		t.Fatal(err)
 	}
+	if n := e.count(CollNodes); n != 1 {
+		t.Errorf("%d hub heartbeats stored", n)
+	}
 	e.clk.Advance(60 * time.Minute)
 	rows, err := e.svc.Attendance(ctx, Actor{ID: "ua", UnitAdmin: true}, e.sess.ID)
 	if err != nil {
@@ -761,5 +764,40 @@ func TestFrameTooLargeCloses(t *testing.T) {
 	c.Receive(make([]byte, MaxFrameBytes+1))
 	if code := conn.waitClosed(t); code != CloseTooLarge {
 		t.Fatalf("close code %d", code)
+	}
+}
+
+// A process that died never wrote its connections' leaves: they end at its last
+// heartbeat, while a live process's open connections still count until now.
+func TestAttendanceAfterCrash(t *testing.T) {
+	e := newEnv(t, fastOptions())
+	ctx := context.Background()
+	start := e.clk.Now()
+	recs := []any{
+		attendanceRecord{ID: "c1/join", ConnID: "c1", Node: "dead", SessionID: e.sess.ID, UserID: learner1.ID, FullName: learner1.FullName, Role: RoleLearner, Kind: attJoin, At: start},
+		attendanceRecord{ID: "c2/join", ConnID: "c2", Node: "alive", SessionID: e.sess.ID, UserID: learner2.ID, FullName: learner2.FullName, Role: RoleLearner, Kind: attJoin, At: start},
+	}
+	if _, err := e.db.Database.Collection(CollAttendance).InsertMany(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	now := start.Add(60 * time.Minute)
+	beats := []any{nodeDoc{ID: "dead", LastSeen: start.Add(10 * time.Minute)}, nodeDoc{ID: "alive", LastSeen: now.Add(-10 * time.Second)}}
+	if _, err := e.db.Database.Collection(CollNodes).InsertMany(ctx, beats); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(60 * time.Minute)
+	rows, err := e.svc.Attendance(ctx, trainerA, e.sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]AttendanceRow{}
+	for _, r := range rows {
+		byID[r.UserID] = r
+	}
+	if r := byID[learner1.ID]; r.MinutesPresent != 10 || r.LeftAt == nil || !r.LeftAt.Equal(start.Add(10*time.Minute)) {
+		t.Errorf("on the dead process: %+v", r)
+	}
+	if r := byID[learner2.ID]; r.MinutesPresent != 60 || r.LeftAt != nil {
+		t.Errorf("on the live process: %+v", r)
 	}
 }

@@ -252,7 +252,7 @@ func (r *room) remove(c *Client) {
 		delete(r.users, c.actor.ID)
 	}
 	r.hub.conns.Add(-1)
-	r.hub.att.add(attendanceRecord{ConnID: c.id, SessionID: r.id, UserID: c.actor.ID, FullName: c.actor.FullName,
+	r.hub.att.add(attendanceRecord{ConnID: c.id, Node: r.hub.node, SessionID: r.id, UserID: c.actor.ID, FullName: c.actor.FullName,
 		Role: c.role, Kind: attLeave, At: r.hub.now().UTC().Truncate(time.Millisecond)})
 	r.hub.release(r)
 }

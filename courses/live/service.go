@@ -24,6 +24,7 @@ const (
 	CollEvents     = "live_events"
 	CollVotes      = "live_votes"
 	CollAttendance = "live_attendance"
+	CollNodes      = "live_nodes"
 )
 
 // Service schedules sessions and reads their stored events and attendance. Rooms (the Hub)
@@ -37,6 +38,7 @@ type Service struct {
 	events     *mongo.Collection
 	votes      *mongo.Collection
 	attendance *mongo.Collection
+	nodes      *mongo.Collection
 
 	// cache holds sessions by id: every join looks its session up, and FerretDB scans the
 	// collection for each lookup. Sessions change only through EndSession, which updates
@@ -58,6 +60,7 @@ func NewService(db *mongo.Database, now clock.Clock, members Membership) *Servic
 		events:     db.Collection(CollEvents),
 		votes:      db.Collection(CollVotes),
 		attendance: db.Collection(CollAttendance),
+		nodes:      db.Collection(CollNodes),
 		cache:      map[string]cachedSession{},
 	}
 }
