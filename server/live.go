@@ -58,6 +58,8 @@ func (s *Server) liveSocketHandler(ka keepAlive) fiber.Handler {
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   live.MaxFrameBytes,
 		WriteBufferSize:  4096,
+		// Idle sockets hold no write buffer: most of the time a room is quiet.
+		WriteBufferPool: &sync.Pool{},
 	})
 }
 

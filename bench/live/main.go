@@ -126,7 +126,7 @@ func runServer() error {
 			}
 			client.Receive(data)
 		}
-	}, websocket.Config{ReadBufferSize: live.MaxFrameBytes, WriteBufferSize: 4096}))
+	}, websocket.Config{ReadBufferSize: live.MaxFrameBytes, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
