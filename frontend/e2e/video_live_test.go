@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -119,6 +120,31 @@ func TestVideoLessonAndLiveRoom(t *testing.T) {
 		trainer.waitFor(`document.querySelector("#polls .poll-choices li .n")?.textContent === "1"`)
 		tb.checkPage("live")
 		trainer.checkPage("live-trainer")
+
+		// The learner's connection drops; what is said meanwhile arrives after it returns,
+		// through the reconnect's ?since= catch-up.
+		if _, err := chromedp.Call(tb.ctx, network.Enable, network.EnableParams{}); err != nil {
+			t.Fatal(err)
+		}
+		setOffline := func(off bool) {
+			if _, err := chromedp.Call(tb.ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+				MatchedNetworkConditions: []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}}}); err != nil {
+				t.Fatal(err)
+			}
+			// navigator.onLine and the offline/online events follow the network state.
+			if _, err := chromedp.Call(tb.ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+				Offline: off, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setOffline(true)
+		tb.waitFor(`document.querySelector("#live-status").textContent.startsWith("Mất kết nối")`)
+		trainer.fill("#chat-text", "Nhắn trong lúc em mất mạng")
+		trainer.do(chromedp.Click(chromedp.CSS("#chat-form button")))
+		trainer.waitFor(`[...document.querySelectorAll("#chat .msg")].some(m => m.textContent === "Nhắn trong lúc em mất mạng")`)
+		setOffline(false)
+		tb.waitFor(`[...document.querySelectorAll("#chat .msg")].some(m => m.textContent === "Nhắn trong lúc em mất mạng")`)
+		tb.waitFor(`document.querySelector("#live-status").textContent === "Đã kết nối."`)
 
 		// After a reload the history is rendered by the server and the socket catches up.
 		tb.open(strings.TrimPrefix(roomURL, baseURL))

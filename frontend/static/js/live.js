@@ -148,17 +148,20 @@ if (room) {
     }
   };
 
+  let reconnectTimer = null;
   const connect = () => {
-    if (ended) return;
+    clearTimeout(reconnectTimer);
+    if (ended || (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING))) return;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    ws = new WebSocket(`${proto}//${location.host}/ws/live/${encodeURIComponent(session)}?since=${since}`);
+    const sock = new WebSocket(`${proto}//${location.host}/ws/live/${encodeURIComponent(session)}?since=${since}`);
+    ws = sock;
     setStatus(retry ? t.reconnecting : t.connecting);
-    ws.onopen = () => {
+    sock.onopen = () => {
       retry = 0;
       setStatus(t.connected);
       for (const frame of pending.values()) send(frame); // resend what was not acknowledged
     };
-    ws.onmessage = (m) => {
+    sock.onmessage = (m) => {
       let ev;
       try { ev = JSON.parse(m.data); } catch { return; }
       if (ev.type === "presence") {
@@ -176,17 +179,22 @@ if (room) {
       }
       apply(ev);
     };
-    ws.onclose = (e) => {
-      if (ended) return;
+    sock.onclose = (e) => {
+      if (ended || ws !== sock) return;
       if (e.code === 4401 || e.code === 1008) { // the session expired or was refused
         location.href = "/login?expired=1&next=" + encodeURIComponent(location.pathname);
         return;
       }
       retry++;
       setStatus(t.reconnecting);
-      setTimeout(connect, Math.min(30000, 500 * 2 ** Math.min(retry, 6)) + Math.random() * 500);
+      reconnectTimer = setTimeout(connect, Math.min(30000, 500 * 2 ** Math.min(retry, 6)) + Math.random() * 500);
     };
   };
+
+  // A phone that loses its network closes the room at once and says so; when the network
+  // returns it reconnects without waiting for the back-off, catching up from the last seq.
+  window.addEventListener("offline", () => { retry++; setStatus(t.reconnecting); ws?.close(); });
+  window.addEventListener("online", () => connect());
 
   // Server-rendered items get their buttons wired too.
   for (const b of room.querySelectorAll("button.upvote")) b.onclick = () => send({ type: "question.upvote", question_id: b.dataset.qid });
@@ -226,6 +234,5 @@ if (room) {
     send({ type: "poll.open", question: q.value.trim(), choices });
     q.value = c.value = "";
   });
-  window.addEventListener("online", () => { if (!ws || ws.readyState === WebSocket.CLOSED) connect(); });
   connect();
 }
