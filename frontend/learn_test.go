@@ -328,6 +328,24 @@ func TestTeachingPages(t *testing.T) {
 	if a, b := strings.Index(body, "Chương B"), strings.Index(body, "Chương A"); a < 0 || b < 0 || a > b {
 		t.Errorf("after moving up, Chương B should come first")
 	}
+	// Edit the course's details and the lesson's text.
+	if status, loc := post(coursePath+"/edit", url.Values{"code": {"LLCT-02"}, "title": {"Lý luận chính trị (nâng cao)"}, "category": {"ly_luan_chinh_tri"}, "description": {"Cho cán bộ cấp xã."}}); status != http.StatusSeeOther {
+		t.Fatalf("editing the course: %d %s", status, loc)
+	}
+	_, body = w.do(t, w.admin, http.MethodGet, coursePath, nil)
+	lessonID := regexp.MustCompile(`id="l-([0-9a-f]+)"`).FindStringSubmatch(body)
+	if !strings.Contains(body, "<h1>Lý luận chính trị (nâng cao)</h1>") || lessonID == nil {
+		t.Fatalf("the edited title or the lesson is missing:\n%s", visible(body))
+	}
+	if status, body := w.do(t, w.admin, http.MethodGet, coursePath+"/lessons/"+lessonID[1], nil); status != http.StatusOK || !strings.Contains(body, ">Nội dung.</textarea>") {
+		t.Fatalf("lesson edit page: %d\n%s", status, visible(body))
+	}
+	if status, loc := post(coursePath+"/lessons/"+lessonID[1], url.Values{"title": {"Bài đọc B1 (sửa)"}, "body": {"Nội dung mới."}}); status != http.StatusSeeOther {
+		t.Fatalf("saving the lesson: %d %s", status, loc)
+	}
+	if status, body := post(coursePath+"/lessons/"+lessonID[1], url.Values{"title": {""}, "body": {"x"}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="title-error"`) {
+		t.Errorf("a lesson without a title: %d", status)
+	}
 	if status, loc := post(coursePath+"/publish", url.Values{}); status != http.StatusSeeOther {
 		t.Fatalf("publishing: %d %s", status, loc)
 	}

@@ -31,6 +31,8 @@ type Teaching interface {
 	DeleteModule(ctx context.Context, p accounts.Principal, courseID, moduleID string) error
 	DeleteLesson(ctx context.Context, p accounts.Principal, courseID, lessonID string) error
 	PublishCourse(ctx context.Context, p accounts.Principal, id string) (courses.Course, error)
+	UpdateCourse(ctx context.Context, p accounts.Principal, id string, patch courses.CoursePatch) (courses.Course, error)
+	UpdateLesson(ctx context.Context, p accounts.Principal, courseID, lessonID string, patch courses.LessonPatch) (courses.Lesson, error)
 	CreateClass(ctx context.Context, p accounts.Principal, courseID string, in courses.ClassInput) (courses.Class, error)
 	ListClasses(ctx context.Context, p accounts.Principal, f courses.ClassFilter) (accounts.Page[courses.Class], error)
 	GetClass(ctx context.Context, p accounts.Principal, id string) (courses.Class, error)
@@ -48,6 +50,9 @@ func (f *Frontend) mountTeach(r fiber.Router, signedIn func(fiber.Handler) []fib
 	r.Post("/teach/courses/:id/move", signedIn(f.moveItem)...)
 	r.Post("/teach/courses/:id/delete", signedIn(f.deleteItem)...)
 	r.Post("/teach/courses/:id/publish", signedIn(f.publishCourse)...)
+	r.Post("/teach/courses/:id/edit", signedIn(f.editCourse)...)
+	r.Get("/teach/courses/:id/lessons/:lesson", signedIn(f.lessonEditPage)...)
+	r.Post("/teach/courses/:id/lessons/:lesson", signedIn(f.updateLesson)...)
 	r.Post("/teach/courses/:id/classes", signedIn(f.createClass)...)
 	r.Get("/teach/classes", signedIn(f.classesPage)...)
 	r.Get("/teach/classes/:id", signedIn(f.trainerClassPage)...)
@@ -121,7 +126,8 @@ func (f *Frontend) createCourse(c *fiber.Ctx) error {
 }
 
 type builderData struct {
-	Quizzes []assessment.Quiz
+	Categories []courses.CategoryInfo
+	Quizzes    []assessment.Quiz
 	Banks   []assessment.Bank
 	Course  courses.CourseView
 	Kinds   []courses.Kind
@@ -151,7 +157,7 @@ func (f *Frontend) renderBuilder(c *fiber.Ctx, v *view, p accounts.Principal) er
 		return err
 	}
 	v.Data = builderData{Course: course, Kinds: []courses.Kind{courses.KindVideo, courses.KindPDF, courses.KindSlides, courses.KindText}, Modules: len(course.Modules),
-		Quizzes: quizzes, Banks: banks}
+		Quizzes: quizzes, Banks: banks, Categories: courses.Categories}
 	v.Scripts = []string{"js/upload.js"}
 	return f.render(c, "course_builder", v)
 }
@@ -458,3 +464,75 @@ func (f *Frontend) resolveUsernames(ctx context.Context, p accounts.Principal, l
 	}
 	return ids, unknown, nil
 }
+
+// editCourse changes the catalog fields of a course (they apply at once, also when
+// published).
+func (f *Frontend) editCourse(c *fiber.Ctx) error {
+	p, _ := f.d.Principal(c)
+	code, title, desc := c.FormValue("code"), c.FormValue("title"), c.FormValue("description")
+	cat := courses.Category(c.FormValue("category"))
+	if _, err := f.d.Teaching.UpdateCourse(c.UserContext(), p, c.Params("id"), courses.CoursePatch{Code: &code, Title: &title, Category: &cat, Description: &desc}); err != nil {
+		return f.builderFailed(c, p, err, "courses.code_taken", "code", "title", "category", "description")
+	}
+	return f.builderSaved(c, "outline")
+}
+
+type lessonEditData struct {
+	Course courses.CourseView
+	Lesson courses.Lesson
+}
+
+// lessonEditPage edits one lesson of the working outline; its id, and so learners'
+// progress, stays.
+func (f *Frontend) lessonEditPage(c *fiber.Ctx) error {
+	p, _ := f.d.Principal(c)
+	return f.renderLessonEdit(c, f.newView(c, "courses"), p)
+}
+
+func (f *Frontend) renderLessonEdit(c *fiber.Ctx, v *view, p accounts.Principal) error {
+	course, err := f.d.Teaching.GetCourse(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	for _, m := range course.Modules {
+		for _, l := range m.Lessons {
+			if l.ID == c.Params("lesson") {
+				v.Data = lessonEditData{Course: course, Lesson: l}
+				v.Scripts = []string{"js/upload.js"}
+				return f.render(c, "lesson_edit", v)
+			}
+		}
+	}
+	return fmt.Errorf("lesson %s is not in this course: %w", c.Params("lesson"), errs.ErrNotFound)
+}
+
+func (f *Frontend) updateLesson(c *fiber.Ctx) error {
+	p, _ := f.d.Principal(c)
+	var fields errs.Fields
+	title, body, media := c.FormValue("title"), c.FormValue("body"), c.FormValue("media_id")
+	pages := formInt(c, "pages", &fields)
+	dur := formInt(c, "duration_s", &fields)
+	if dur == 0 {
+		dur = formInt(c, "duration_min", &fields) * 60
+	}
+	err := fields.Err()
+	if err == nil {
+		patch := courses.LessonPatch{Title: &title, Body: &body, Pages: &pages, DurationS: &dur}
+		if media != "" {
+			patch.MediaID = &media
+		}
+		if _, err = f.d.Teaching.UpdateLesson(c.UserContext(), p, c.Params("id"), c.Params("lesson"), patch); err == nil {
+			return f.builderSaved(c, "l-"+c.Params("lesson"))
+		}
+	}
+	v := f.newView(c, "courses")
+	status, ok := v.formFailed(err, "error.conflict.text")
+	if !ok {
+		return err
+	}
+	c.Status(status)
+	return f.renderLessonEdit(c, v, p)
+}
+
+// Minutes is a number of seconds in whole minutes, rounded up.
+func (v *view) Minutes(s int) int { return (s + 59) / 60 }
