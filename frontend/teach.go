@@ -128,10 +128,10 @@ func (f *Frontend) createCourse(c *fiber.Ctx) error {
 type builderData struct {
 	Categories []courses.CategoryInfo
 	Quizzes    []assessment.Quiz
-	Banks   []assessment.Bank
-	Course  courses.CourseView
-	Kinds   []courses.Kind
-	Modules int
+	Banks      []assessment.Bank
+	Course     courses.CourseView
+	Kinds      []courses.Kind
+	Modules    int
 }
 
 // courseBuilder is the lecturer's editor of a course outline: modules and lessons, their
