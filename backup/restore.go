@@ -303,6 +303,11 @@ func Restore(ctx context.Context, archive io.ReadSeeker, db *mongo.Database, sto
 		return Report{}, err
 	}
 	rep := Report{Manifest: m}
+	// Both ends must answer before anything changes: a store that is down would otherwise be
+	// found only after the documents went in.
+	if err := store.Ping(ctx); err != nil {
+		return Report{}, fmt.Errorf("restore: the target store: %w", err)
+	}
 	targetNames, err := userCollections(ctx, db)
 	if err != nil {
 		return Report{}, err
