@@ -366,6 +366,15 @@ func TestTeachingPages(t *testing.T) {
 			t.Errorf("class page after enrolling lacks %q:\n%s", want, text)
 		}
 	}
+	// Enrol by person: find by an unaccented name, tick, enrol (already in: counted).
+	_, body = w.do(t, w.admin, http.MethodGet, classPath+"?q=le+thi+hoa", nil)
+	m := regexp.MustCompile(`name="user_id" value="([0-9a-f]+)"`).FindStringSubmatch(body)
+	if m == nil || !strings.Contains(visible(body), "Lê Thị Hoa (hoc.vien") {
+		t.Fatalf("finding a person to enrol:\n%s", visible(body))
+	}
+	if status, body := post(classPath+"/enrol", url.Values{"user_id": {m[1]}}); status != http.StatusOK || !strings.Contains(visible(body), "Đã ghi danh 0 người; 1 người đã có trong lớp.") {
+		t.Errorf("enrolling a picked person: %d\n%s", status, visible(body))
+	}
 	// Bad dates are refused on the form.
 	if status, body := post(coursePath+"/classes", url.Values{"name": {"X"}, "starts_on": {"05/01/2026"}, "ends_on": {""}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="starts_on-error"`) {
 		t.Errorf("bad class dates: %d", status)

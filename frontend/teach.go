@@ -326,6 +326,8 @@ func (f *Frontend) classesPage(c *fiber.Ctx) error {
 }
 
 type trainerClassData struct {
+	Q         string          // a name searched for, to enrol by person
+	Found     []accounts.User // the people it found
 	Sessions  []live.Session
 	CanLive   bool
 	Reports   bool // the reports service is wired: XLSX links and certificates
@@ -389,7 +391,17 @@ func (f *Frontend) renderTrainerClass(c *fiber.Ctx, v *view, p accounts.Principa
 	if err != nil {
 		return err
 	}
-	v.Data = trainerClassData{Class: class, Learners: learners, Total: page.Total, Truncated: page.Total > len(learners),
+	q := strings.TrimSpace(c.Query("q"))
+	var found []accounts.User
+	if q != "" && len(q) <= 200 {
+		page, err := f.d.Accounts.ListUsers(ctx, p, accounts.UserFilter{Q: q, Role: accounts.RoleLearner, Limit: 50})
+		if err != nil && !errsIs(err, "forbidden") {
+			return err
+		}
+		found = page.Items
+		SortByName(found, func(u accounts.User) string { return u.FullName })
+	}
+	v.Data = trainerClassData{Q: q, Found: found, Class: class, Learners: learners, Total: page.Total, Truncated: page.Total > len(learners),
 		Tree: buildTree(all, visible), Result: res, Unknown: unknown, Sessions: sessions,
 		CanLive: f.d.Live != nil && (p.Has(accounts.RoleAdmin) || slices.Contains(class.TrainerIDs, p.User.ID)),
 		Reports: f.d.Reports != nil}
@@ -406,8 +418,16 @@ func (f *Frontend) enrol(c *fiber.Ctx) error {
 		err     error
 		unknown []string
 	)
+	var picked []string
+	c.Request().PostArgs().VisitAll(func(k, val []byte) {
+		if string(k) == "user_id" {
+			picked = append(picked, string(val))
+		}
+	})
 	if unit := c.FormValue("unit_id"); unit != "" {
 		res, err = f.d.Teaching.EnrolUnit(ctx, p, classID, unit, c.FormValue("subunits") != "")
+	} else if len(picked) > 0 {
+		res, err = f.d.Teaching.EnrolUsers(ctx, p, classID, picked)
 	} else {
 		var ids []string
 		ids, unknown, err = f.resolveUsernames(ctx, p, c.FormValue("usernames"))
