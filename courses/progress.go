@@ -127,7 +127,7 @@ func (b *progressBuffer) all() []*progEntry {
 // learner's classes), errs.ErrInvalid (a bad heartbeat, or a lesson that the learner's
 // class revision does not contain; nothing changes), errs.ErrUnavailable (closing).
 func (s *Service) RecordProgress(ctx context.Context, p accounts.Principal, lessonID string, hb Heartbeat) (LessonResult, error) {
-	lesson, courseID, err := s.lessonFor(ctx, p.User.ID, lessonID)
+	lesson, courseID, rev, err := s.lessonFor(ctx, p.User.ID, lessonID)
 	if err != nil {
 		return LessonResult{}, err
 	}
@@ -141,7 +141,7 @@ func (s *Service) RecordProgress(ctx context.Context, p accounts.Principal, less
 			e.mu.Unlock()
 			continue
 		}
-		res, sync, err := s.applyLocked(ctx, e, lesson, courseID, hb)
+		res, sync, err := s.applyLocked(ctx, e, lesson, courseID, rev, hb)
 		e.mu.Unlock()
 		if err != nil {
 			return LessonResult{}, err
@@ -158,21 +158,20 @@ func (s *Service) RecordProgress(ctx context.Context, p accounts.Principal, less
 
 // applyLocked applies hb to e, which the caller holds locked. sync reports that the
 // lesson is complete but not yet durably so.
-func (s *Service) applyLocked(ctx context.Context, e *progEntry, lesson Lesson, courseID string, hb Heartbeat) (LessonResult, bool, error) {
+func (s *Service) applyLocked(ctx context.Context, e *progEntry, lesson Lesson, courseID string, rev *revisionEntry, hb Heartbeat) (LessonResult, bool, error) {
+	now := s.now()
 	if !e.loaded {
-		var d progressDoc
-		err := s.progress.FindOne(ctx, bson.M{"_id": progressID(e.userID, e.lessonID)}).Decode(&d)
-		switch {
-		case errors.Is(err, mongo.ErrNoDocuments):
-		case err != nil:
-			return LessonResult{}, false, fmt.Errorf("courses: read progress: %w", dbErr(err))
-		default:
+		docs, err := s.readProgress(ctx, e.userID, courseID)
+		if err != nil {
+			return LessonResult{}, false, err
+		}
+		if d, ok := docs[e.lessonID]; ok {
 			e.st = d.state()
 			e.durable = d.Completed
 		}
 		e.loaded = true
+		s.prime(e, courseID, rev, docs, now)
 	}
-	now := s.now()
 	next, err := ApplyHeartbeat(lesson, e.st, hb, now)
 	if err != nil {
 		return LessonResult{}, false, err
@@ -181,6 +180,47 @@ func (s *Service) applyLocked(ctx context.Context, e *progEntry, lesson Lesson, 
 	e.version++
 	res := LessonResult{Percent: LessonPercent(lesson, next), Completed: next.Completed && e.durable}
 	return res, next.Completed && !e.durable, nil
+}
+
+// readProgress returns a learner's stored progress in every lesson of a course, in one
+// find: the first heartbeat of a course loads the lot, not one lesson at a time.
+func (s *Service) readProgress(ctx context.Context, userID, courseID string) (map[string]progressDoc, error) {
+	cur, err := s.progress.Find(ctx, bson.M{"user_id": userID, "course_id": courseID})
+	if err != nil {
+		return nil, fmt.Errorf("courses: read progress: %w", dbErr(err))
+	}
+	var docs []progressDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("courses: read progress: %w", dbErr(err))
+	}
+	out := make(map[string]progressDoc, len(docs))
+	for _, d := range docs {
+		out[d.LessonID] = d
+	}
+	return out, nil
+}
+
+// prime gives the other lessons of the revision their state from docs, so that the
+// learner's next lessons need no read. Entries someone else holds are left alone (they
+// load themselves); the caller holds e.mu, and TryLock keeps lock order safe.
+func (s *Service) prime(e *progEntry, courseID string, rev *revisionEntry, docs map[string]progressDoc, now time.Time) {
+	for _, id := range rev.order {
+		if id == e.lessonID {
+			continue
+		}
+		o, ok := s.prog.get(e.userID, id)
+		if !ok || !o.mu.TryLock() {
+			continue
+		}
+		if !o.loaded && !o.evicted {
+			if d, ok := docs[id]; ok {
+				o.st = d.state()
+				o.durable = d.Completed
+			}
+			o.loaded, o.courseID, o.lesson, o.lastHeartbeat = true, courseID, rev.lessons[id].Lesson, now
+		}
+		o.mu.Unlock()
+	}
 }
 
 // persistCompletion writes e's state now and updates the learner's enrolment summaries;
@@ -332,12 +372,12 @@ func (s *Service) RecomputeCompletion(ctx context.Context, userID, courseID stri
 // lessonFor finds lesson lessonID in the revision of a class the user is enrolled in.
 // A lesson of an enrolled course that the class's revision lacks is invalid input; any
 // other unknown lesson is not found.
-func (s *Service) lessonFor(ctx context.Context, userID, lessonID string) (Lesson, string, error) {
+func (s *Service) lessonFor(ctx context.Context, userID, lessonID string) (Lesson, string, *revisionEntry, error) {
 	var refs []enrolmentRef
 	for _, fresh := range []bool{false, true} {
 		var err error
 		if refs, err = s.userEnrolments(ctx, userID, fresh); err != nil {
-			return Lesson{}, "", err
+			return Lesson{}, "", nil, err
 		}
 		for _, r := range refs {
 			c, err := s.classCached(ctx, r.ClassID)
@@ -345,14 +385,14 @@ func (s *Service) lessonFor(ctx context.Context, userID, lessonID string) (Lesso
 				continue
 			}
 			if err != nil {
-				return Lesson{}, "", err
+				return Lesson{}, "", nil, err
 			}
 			re, err := s.revision(ctx, c.CourseID, c.Revision)
 			if err != nil {
-				return Lesson{}, "", err
+				return Lesson{}, "", nil, err
 			}
 			if l, ok := re.lessons[lessonID]; ok {
-				return l.Lesson, c.CourseID, nil
+				return l.Lesson, c.CourseID, re, nil
 			}
 		}
 	}
@@ -367,22 +407,22 @@ func (s *Service) lessonFor(ctx context.Context, userID, lessonID string) (Lesso
 			continue
 		}
 		if err != nil {
-			return Lesson{}, "", err
+			return Lesson{}, "", nil, err
 		}
 		if mi, _ := findLesson(&c, lessonID); mi >= 0 {
-			return Lesson{}, "", errs.Field("lesson_id", "the lesson is not part of your class's revision of the course")
+			return Lesson{}, "", nil, errs.Field("lesson_id", "the lesson is not part of your class's revision of the course")
 		}
 		for rev := c.Revision; rev > 0; rev-- {
 			re, err := s.revision(ctx, c.ID, rev)
 			if err != nil {
-				return Lesson{}, "", err
+				return Lesson{}, "", nil, err
 			}
 			if _, ok := re.lessons[lessonID]; ok {
-				return Lesson{}, "", errs.Field("lesson_id", "the lesson is not part of your class's revision of the course")
+				return Lesson{}, "", nil, errs.Field("lesson_id", "the lesson is not part of your class's revision of the course")
 			}
 		}
 	}
-	return Lesson{}, "", notFound("lesson " + lessonID)
+	return Lesson{}, "", nil, notFound("lesson " + lessonID)
 }
 
 // Flush writes every heartbeat accepted so far; Close calls it once more. It returns the

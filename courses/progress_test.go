@@ -148,6 +148,12 @@ func TestHeartbeatsAreBufferedAndFlushed(t *testing.T) {
 	}
 	_, err = svc2.RecordProgress(e.ctx, e.learner, c.video.ID, Heartbeat{Watched: [][2]float64{{300, 600}}})
 	wantErr(t, err, errs.ErrInvalid) // 600 s watched in 3 minutes is more than double speed allows
+	// The first heartbeat loaded the learner's other lessons too: the pdf goes on from page 2.
+	r, err = svc2.RecordProgress(e.ctx, e.learner, c.pdf.ID, Heartbeat{PagesViewed: []int{3}})
+	wantErr(t, err, nil)
+	if r.Percent != 50 {
+		t.Fatalf("pdf after restart %+v", r)
+	}
 	// Close writes what is buffered.
 	e.must(svc2.Close(e.ctx))
 	if d, _ := e.storedProgress(e.learner, c.video); WatchedSeconds(unflatten(d.Watched)) != 300 {
