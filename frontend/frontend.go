@@ -144,6 +144,7 @@ func (f *Frontend) Mount(r fiber.Router) {
 	r.Post("/login", f.login)
 	r.Post("/logout", f.d.Authenticate, f.logout)
 	r.Post("/language", f.d.Authenticate, f.setLanguage)
+	r.Get("/verify/:number", f.gzip, f.d.Authenticate, f.verifyCertificate)
 
 	signedIn := func(h fiber.Handler) []fiber.Handler {
 		return []fiber.Handler{f.gzip, f.d.Authenticate, f.requireUser, h}

@@ -813,6 +813,17 @@ func TestReportPages(t *testing.T) {
 	if status, body := w.get(t, "/certificates"); status != http.StatusOK || !strings.Contains(visible(body), "Bạn chưa có giấy chứng nhận nào.") {
 		t.Errorf("certificates: %d\n%s", status, visible(body))
 	}
+	// The public verification page: an unknown number says so, without signing in.
+	req := httptest.NewRequest(http.MethodGet, "/verify/HT-2026-999999", nil)
+	resp, err := w.app.Test(req, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(visible(string(raw)), "Không có giấy chứng nhận số HT-2026-999999.") {
+		t.Errorf("verifying an unknown number: %d\n%s", resp.StatusCode, visible(string(raw)))
+	}
 }
 
 // TestExpiredSessionOnAForm: a form sent after the session ended goes to the sign-in page,

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ type Reports interface {
 	PendingPeople(ctx context.Context, actor accounts.Principal, id string, q reports.PendingQuery) (accounts.Page[reports.Person], error)
 	ListMyCertificates(ctx context.Context, actor accounts.Principal) (accounts.Page[reports.Certificate], error)
 	IssueClassCertificates(ctx context.Context, actor accounts.Principal, classID string) (int, error)
+	Verify(ctx context.Context, number string) (reports.VerifiedCertificate, error)
 }
 
 func (f *Frontend) mountReports(r fiber.Router, signedIn func(fiber.Handler) []fiber.Handler) {
@@ -32,6 +34,36 @@ func (f *Frontend) mountReports(r fiber.Router, signedIn func(fiber.Handler) []f
 	r.Get("/reports/targets/:id", signedIn(f.targetPage)...)
 	r.Get("/certificates", signedIn(f.certificatesPage)...)
 	r.Post("/teach/classes/:id/certificates", signedIn(f.issueCertificates)...)
+}
+
+// verifyCertificate is public: whoever holds a printed certificate (its QR code points
+// here) checks its number, seeing only the name, course, date and whether it was revoked.
+func (f *Frontend) verifyCertificate(c *fiber.Ctx) error {
+	if f.d.Reports == nil {
+		return fmt.Errorf("certificates are not enabled on this server: %w", errs.ErrUnavailable)
+	}
+	number := c.Params("number")
+	if len(number) > 64 {
+		return fmt.Errorf("certificate number: %w", errs.ErrNotFound)
+	}
+	cert, err := f.d.Reports.Verify(c.UserContext(), number)
+	v := f.newView(c, "")
+	switch {
+	case err == nil:
+		v.Data = verifyData{Found: true, Cert: cert}
+	case errsIs(err, "not_found"):
+		v.Data = verifyData{Number: number}
+		c.Status(http.StatusNotFound)
+	default:
+		return err
+	}
+	return f.render(c, "verify", v)
+}
+
+type verifyData struct {
+	Found  bool
+	Number string
+	Cert   reports.VerifiedCertificate
 }
 
 // issueCertificates issues the certificates of a class's learners who completed it.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"regexp"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -273,6 +274,18 @@ func TestCourseFlow(t *testing.T) {
 			t.Errorf("the learner's certificates:\n%s", c)
 		}
 		lb.checkPage("certificates")
+
+		// Anyone holding the paper checks its number on the public page.
+		number := regexp.MustCompile(`Số (\S+)`).FindStringSubmatch(lb.text("main"))
+		if number == nil {
+			t.Fatalf("no certificate number shown:\n%s", lb.text("main"))
+		}
+		anon := newTab(t, "phone")
+		anon.open("/verify/" + number[1])
+		if v := anon.text("main"); !strings.Contains(v, "Giấy chứng nhận hợp lệ.") || !strings.Contains(v, "Trần Thị Mai") {
+			t.Errorf("the verification page:\n%s", v)
+		}
+		anon.checkPage("verify")
 	})
 
 	t.Run("staff pages work on a 360 px phone", func(t *testing.T) {
