@@ -246,12 +246,9 @@ func (w *permWorld) send(t *testing.T, client *http.Client, route string, rq per
 	switch {
 	case rq.form != nil:
 		f := url.Values{}
-		for k, v := range rq.form {
-			f[k] = v
-		}
-		for _, v := range f {
-			for i := range v {
-				v[i] = w.fill(t, v[i])
+		for k, vs := range rq.form { // a copy: permRequests is shared by every run
+			for _, v := range vs {
+				f.Add(k, w.fill(t, v))
 			}
 		}
 		if r != roleAnon {
@@ -563,6 +560,7 @@ var permRequests = map[string]permReq{
 	"GET /reports":                              {path: "/reports"},
 	"POST /reports/targets":                     {path: "/reports/targets", form: url.Values{"unit_id": {"{d1}"}, "title": {"Mục tiêu trang"}, "course_id": {"{course}"}, "metric": {"completed"}, "percent": {"100"}, "due": {"31/12/2031"}}, phase: 1},
 	"GET /reports/targets/{id}":                 {path: "/reports/targets/{target}"},
+	"GET /verify/{number}":                      {path: "/verify/{cert_number}"},
 	"GET /certificates":                         {path: "/certificates"},
 	"GET /teach/bank":                           {path: "/teach/bank?bank=PM-Bank"},
 	"GET /teach/bank/export":                    {path: "/teach/bank/export?bank=PM-Bank"},
