@@ -234,3 +234,48 @@ func documents(t *testing.T, c *mongo.Collection) []bson.Raw {
 	}
 	return out
 }
+
+func TestTakeFlagsLeavesTheServerSettings(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		out       string
+		gzip      bool
+		rest      []string
+		wantError bool
+	}{
+		{args: []string{"--out", "a.tar"}, out: "a.tar"},
+		{args: []string{"-out=a.tar", "-gzip", "-data-dir", "/srv/x"}, out: "a.tar", gzip: true, rest: []string{"-data-dir", "/srv/x"}},
+		{args: []string{"-mongodb-uri=mongodb://m", "--gzip=false", "--out", "b"}, out: "b", rest: []string{"-mongodb-uri=mongodb://m"}},
+		{args: []string{"--out"}, wantError: true},
+		{args: []string{"--gzip=perhaps", "--out", "b"}, wantError: true},
+	} {
+		var out string
+		var gz bool
+		rest, err := takeFlags(tc.args, map[string]*string{"out": &out}, map[string]*bool{"gzip": &gz})
+		if (err != nil) != tc.wantError {
+			t.Errorf("%q: error %v", tc.args, err)
+			continue
+		}
+		if !tc.wantError && (out != tc.out || gz != tc.gzip || !slices.Equal(rest, tc.rest)) {
+			t.Errorf("%q: out %q gzip %v rest %q", tc.args, out, gz, rest)
+		}
+	}
+}
+
+func TestBackupAndRestoreUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	getenv := func(string) string { return "" }
+	if code := backupCommand(context.Background(), nil, getenv, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage: hoctap backup --out FILE") {
+		t.Fatalf("backup without --out: %d %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := restoreCommand(context.Background(), []string{"--in", filepath.Join(t.TempDir(), "missing.tar")}, getenv, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "no such file") {
+		t.Fatalf("restore of a missing file: %d %s", code, stderr.String())
+	}
+	stderr.Reset()
+	archive := filepath.Join(t.TempDir(), "x.tar")
+	_ = os.WriteFile(archive, []byte("x"), 0o600)
+	if code := restoreCommand(context.Background(), []string{"--in", archive, "-session-ttl", "soon"}, getenv, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "HOCTAP_SESSION_TTL") {
+		t.Fatalf("restore with a bad setting: %d %s", code, stderr.String())
+	}
+}

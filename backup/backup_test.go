@@ -20,6 +20,7 @@ import (
 
 	"hoctap/internal/clock"
 	"hoctap/internal/dbtest"
+	"hoctap/internal/errs"
 	"hoctap/internal/miniotest"
 	"hoctap/media"
 )
@@ -397,5 +398,22 @@ func TestWriteFileLeavesNoFileWhenTheBackupFails(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 0 {
 		t.Fatalf("a failed backup left %v", entries)
+	}
+}
+
+func TestRestoreWithTheTargetStoreDownChangesNothing(t *testing.T) {
+	src, srcStore := dbtest.New(t), diskStore(t)
+	populate(t, src.Database, srcStore)
+	path, _ := backupFile(t, src.Database, srcStore, false)
+	down, err := media.NewMinioStore(media.MinioConfig{Endpoint: "127.0.0.1:1", AccessKey: "a", SecretKey: "b", Bucket: "hoctap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := dbtest.New(t)
+	if _, err := restoreFile(t, path, dst.Database, down, RestoreOptions{Force: true}); !errors.Is(err, errs.ErrUnavailable) {
+		t.Fatalf("restore into a store that is down: %v", err)
+	}
+	if names, _ := userCollections(context.Background(), dst.Database); len(names) > 0 {
+		t.Fatalf("the failed restore created %v", names)
 	}
 }

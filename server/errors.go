@@ -106,6 +106,11 @@ func describe(err error) (errorDetail, int) {
 		return errorDetail{Code: code, Message: msg}, statusByCode[code]
 	}
 	code := errs.Code(err)
+	if code == "internal" && database.IsUnavailable(err) {
+		// A database outage that a domain package did not mark as ErrUnavailable is still an
+		// outage: 503 tells clients and load balancers to try again, 500 would say "bug".
+		code = "unavailable"
+	}
 	d := errorDetail{Code: code, Message: err.Error()}
 	var field *errs.FieldError
 	if errors.As(err, &field) {
