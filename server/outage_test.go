@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"hoctap/internal/dbtest"
 	"hoctap/internal/ids"
 	"hoctap/internal/miniotest"
@@ -98,6 +100,49 @@ func wantUnavailable(t *testing.T, status int, e apiError, what, say string) {
 	}
 }
 
+// outageReq is one request sent during an outage and its answer.
+type outageReq struct {
+	what, method, path, token string
+	body                      any
+	status                    int
+	e                         apiError
+}
+
+// routeCalls makes a request for every API route but logout, as token, with an id that
+// exists nowhere and an empty JSON body.
+func routeCalls(routes []fiber.Route, token string) []*outageReq {
+	id := ids.New()
+	var out []*outageReq
+	for _, rt := range routes {
+		if !strings.HasPrefix(rt.Path, "/api/v1/") || rt.Method == "HEAD" || rt.Path == "/api/v1/auth/logout" {
+			continue
+		}
+		path := rt.Path
+		for _, p := range rt.Params {
+			path = strings.Replace(path, ":"+p, id, 1)
+		}
+		out = append(out, &outageReq{what: rt.Method + " " + rt.Path, method: rt.Method, path: strings.ReplaceAll(path, "*", "x"), token: token, body: map[string]any{}})
+	}
+	return out
+}
+
+// sendAll sends the requests at once (each may wait for a dependency's timeout) and
+// records the answers; it logs the slow ones, for whoever reads -v output.
+func sendAll(t *testing.T, base string, calls []*outageReq) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, c := range calls {
+		wg.Go(func() {
+			start := time.Now()
+			c.status, c.e = outageCall(t, base, c.method, c.path, c.token, c.body)
+			if d := time.Since(start); d > 6*time.Second {
+				t.Logf("%s took %s to answer %d during the outage", c.what, d.Round(time.Second), c.status)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // TestMinIOOutageFailsMediaFastAndRecoversWithoutRestart stops MinIO under a running
 // server: uploads and downloads answer 503 at once, /readyz names storage, the rest of the
 // API keeps working; MinIO started again on the same port and data serves again with no
@@ -124,7 +169,14 @@ func TestMinIOOutageFailsMediaFastAndRecoversWithoutRestart(t *testing.T) {
 	wantUnavailable(t, status, e, "upload", "storage")
 	status, e = outageCall(t, ts.URL, "GET", "/api/v1/media/"+obj.ID, lecturer, nil)
 	wantUnavailable(t, status, e, "download", "storage")
-	// Everything that needs no storage keeps working.
+	// Everything that needs no storage keeps working: no other route answers 5xx.
+	calls := routeCalls(ts.app.GetRoutes(true), admin)
+	sendAll(t, ts.URL, calls)
+	for _, c := range calls {
+		if c.status >= 500 && !strings.HasPrefix(c.path, "/api/v1/media/") {
+			t.Errorf("%s with MinIO down: %d %+v", c.what, c.status, c.e)
+		}
+	}
 	ts.call(t, "GET", "/api/v1/me", lecturer, nil, http.StatusOK, nil)
 	ts.call(t, "POST", "/api/v1/units", admin, map[string]any{"name": "Xã Lũng Cú", "code": "LC"}, http.StatusCreated, nil)
 	ts.call(t, "GET", "/api/v1/units", admin, nil, http.StatusOK, nil)
@@ -173,44 +225,14 @@ func TestMongoDBOutageFailsFastAndRecoversWithoutRestart(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !slices.Equal(r.Down, []string{"database"}) || r.Checks["storage"] != "ok" {
 		t.Fatalf("/readyz with the database down: %d %+v", code, r)
 	}
-	type call struct {
-		what, method, path, token string
-		body                      any
-		status                    int
-		e                         apiError
-	}
-	calls := []*call{
+	calls := []*outageReq{
 		{what: "login", method: "POST", path: "/api/v1/auth/login", body: map[string]string{"username": "admin", "password": testAdminPassword}},
 		{what: "list units", method: "GET", path: "/api/v1/units", token: admin},
 		{what: "create a unit", method: "POST", path: "/api/v1/units", token: admin, body: map[string]any{"name": "Sở Y tế", "code": "SYT"}},
 	}
 	named := len(calls)
-	// Every other API route, as the admin (whose session the server has cached, so each
-	// request reaches its handler), with an id that exists nowhere and an empty body.
-	id := ids.New()
-	for _, rt := range routes {
-		if !strings.HasPrefix(rt.Path, "/api/v1/") || rt.Method == "HEAD" || rt.Path == "/api/v1/auth/logout" {
-			continue
-		}
-		path := rt.Path
-		for _, p := range rt.Params {
-			path = strings.Replace(path, ":"+p, id, 1)
-		}
-		calls = append(calls, &call{what: rt.Method + " " + rt.Path, method: rt.Method, path: strings.ReplaceAll(path, "*", "x"), token: admin, body: map[string]any{}})
-	}
-	// Each database operation waits for the driver's server selection (5 s) at most; send
-	// the requests at once.
-	var wg sync.WaitGroup
-	for _, c := range calls {
-		wg.Go(func() {
-			start := time.Now()
-			c.status, c.e = outageCall(t, base, c.method, c.path, c.token, c.body)
-			if d := time.Since(start); d > 6*time.Second {
-				t.Logf("%s took %s to answer %d during the outage", c.what, d.Round(time.Second), c.status)
-			}
-		})
-	}
-	wg.Wait()
+	calls = append(calls, routeCalls(routes, admin)...)
+	sendAll(t, base, calls)
 	for i, c := range calls {
 		if i < named {
 			wantUnavailable(t, c.status, c.e, c.what, "database")
