@@ -129,6 +129,14 @@ func TestBackupAndRestoreMovePilotToMongoDBAndMinIO(t *testing.T) {
 	whole, _ := os.ReadFile(archive)
 	cut := filepath.Join(t.TempDir(), "cut.tar.gz")
 	_ = os.WriteFile(cut, whole[:len(whole)*2/3], 0o600)
+	code, out = command(t, bin, nil, "restore", "--in", cut, "--check")
+	if code != 1 || !strings.Contains(out, "not a complete Hoctap backup") {
+		t.Fatalf("restore --check of a truncated archive: exit %d\n%s", code, out)
+	}
+	code, out = command(t, bin, nil, "restore", "--in", archive, "--check")
+	if code != 0 || !strings.Contains(out, "is a complete backup") {
+		t.Fatalf("restore --check: exit %d\n%s", code, out)
+	}
 	emptyDir := t.TempDir()
 	code, out = command(t, bin, []string{"HOCTAP_DATA_DIR=" + emptyDir, "HOCTAP_MONGODB_URI=", "HOCTAP_S3_ENDPOINT="}, "restore", "--in", cut)
 	if code != 1 || !strings.Contains(out, "not a complete Hoctap backup") {

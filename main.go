@@ -4,6 +4,7 @@
 //	go run . -h         list every setting
 //	hoctap backup --out FILE [--gzip] [settings]     archive the database and media (docs/OPERATIONS.md)
 //	hoctap restore --in FILE [--force] [settings]    restore such an archive
+//	hoctap restore --in FILE --check                 only check an archive
 package main
 
 import (
