@@ -564,6 +564,9 @@ func (s *Service) AddLesson(ctx context.Context, p accounts.Principal, courseID,
 	if err := validateLesson(l); err != nil {
 		return Lesson{}, err
 	}
+	if err := s.checkLessonMedia(ctx, p, l); err != nil {
+		return Lesson{}, err
+	}
 	l.ID = ids.New()
 	_, err := s.editOutline(ctx, p, courseID, func(c *Course) error {
 		i := findModule(c, moduleID)
@@ -606,6 +609,11 @@ func (s *Service) UpdateLesson(ctx context.Context, p accounts.Principal, course
 		}
 		if err := validateLesson(l); err != nil {
 			return err
+		}
+		if patch.MediaID != nil || patch.Kind != nil {
+			if err := s.checkLessonMedia(ctx, p, l); err != nil {
+				return err
+			}
 		}
 		c.Modules[mi].Lessons[li] = l
 		out = l

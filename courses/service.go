@@ -69,6 +69,7 @@ type Service struct {
 	now   clock.Clock
 	dir   Directory
 	gate  atomic.Pointer[QuizGate]
+	media atomic.Pointer[MediaCatalog]
 	log   *slog.Logger
 	ttl   time.Duration
 	cache *cache

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"testing"
 
@@ -67,8 +69,23 @@ func TestCoursesOverHTTP(t *testing.T) {
 	ts.call(t, "POST", base+"/modules", f.lecturer, map[string]any{"title": "Chương 2"}, http.StatusCreated, &m2)
 	ts.callErr(t, "POST", base+"/modules", f.lecturer2, map[string]any{"title": "x"}, http.StatusNotFound, "not_found")
 	var video, pdf, text courses.Lesson
-	ts.call(t, "POST", base+"/modules/"+m1.ID+"/lessons", f.lecturer, map[string]any{"title": "Bài giảng", "kind": "video", "media_id": "m1", "duration_s": 600}, http.StatusCreated, &video)
-	ts.call(t, "POST", base+"/modules/"+m1.ID+"/lessons", f.lecturer, map[string]any{"title": "Tài liệu", "kind": "pdf", "media_id": "m2", "pages": 4}, http.StatusCreated, &pdf)
+	mp4 := uploadFile(t, ts, f.lecturer, "bai-giang.mp4", "video/mp4", 1<<20, func() io.Reader { return fakeMP4(1 << 20) })
+	doc := []byte("%PDF-1.4\n% Tài liệu\n")
+	pdfFile := uploadFile(t, ts, f.lecturer, "tai-lieu.pdf", "application/pdf", int64(len(doc)), func() io.Reader { return bytes.NewReader(doc) })
+	otherMP4 := uploadFile(t, ts, f.lecturer2, "khac.mp4", "video/mp4", 1<<10, func() io.Reader { return fakeMP4(1 << 10) })
+	for _, bad := range []map[string]any{
+		{"title": "x", "kind": "video", "media_id": pdfFile.ID, "duration_s": 60},  // a PDF is no video
+		{"title": "x", "kind": "pdf", "media_id": mp4.ID, "pages": 1},              // nor a video a PDF
+		{"title": "x", "kind": "video", "media_id": otherMP4.ID, "duration_s": 60}, // someone else's upload
+		{"title": "x", "kind": "video", "media_id": "0123456789abcdef01234567", "duration_s": 60},
+	} {
+		e := ts.callErr(t, "POST", base+"/modules/"+m1.ID+"/lessons", f.lecturer, bad, http.StatusUnprocessableEntity, "invalid")
+		if e.Error.Fields["media_id"] == "" {
+			t.Fatalf("lesson %v refused without naming media_id: %+v", bad, e)
+		}
+	}
+	ts.call(t, "POST", base+"/modules/"+m1.ID+"/lessons", f.lecturer, map[string]any{"title": "Bài giảng", "kind": "video", "media_id": mp4.ID, "duration_s": 600}, http.StatusCreated, &video)
+	ts.call(t, "POST", base+"/modules/"+m1.ID+"/lessons", f.lecturer, map[string]any{"title": "Tài liệu", "kind": "pdf", "media_id": pdfFile.ID, "pages": 4}, http.StatusCreated, &pdf)
 	ts.call(t, "POST", base+"/modules/"+m2.ID+"/lessons", f.lecturer, map[string]any{"title": "Đọc thêm", "kind": "text", "body": "Nội dung"}, http.StatusCreated, &text)
 	ts.callErr(t, "POST", base+"/modules/"+m1.ID+"/lessons", f.lecturer, map[string]any{"title": "x", "kind": "video", "media_id": "m"}, http.StatusUnprocessableEntity, "invalid")
 	ts.callErr(t, "POST", base+"/modules/nope/lessons", f.lecturer, map[string]any{"title": "x", "kind": "text", "body": "x"}, http.StatusNotFound, "not_found")
@@ -149,6 +166,12 @@ func TestCoursesOverHTTP(t *testing.T) {
 	}
 	var got courses.Class
 	ts.call(t, "GET", cls, f.learner, nil, http.StatusOK, &got)
+	// Enrolled learners and the class's trainer may fetch the lesson's video; others may not.
+	ts.call(t, "GET", "/api/v1/media/"+mp4.ID, f.learner, nil, http.StatusOK, nil)
+	ts.call(t, "GET", "/api/v1/media/"+mp4.ID, f.trainer, nil, http.StatusOK, nil)
+	// (The unit enrolment above took everyone in district 1, staff included.)
+	createUser(t, ts, f.admin, "hv9", f.district2, accounts.RoleLearner, accounts.RoleTrainer)
+	ts.callErr(t, "GET", "/api/v1/media/"+mp4.ID, ts.login(t, "hv9", "password-123"), nil, http.StatusNotFound, "not_found")
 	if got.Enrolled != 8 {
 		t.Fatalf("class %+v", got)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"hoctap/courses"
 	"hoctap/media"
 )
 
@@ -121,4 +122,15 @@ func (s *Server) getMedia(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(obj)
+}
+
+// mediaCatalog lets courses check a lesson's media_id against the uploads.
+type mediaCatalog struct{ m *media.Service }
+
+func (mc mediaCatalog) MediaFile(ctx context.Context, id string) (courses.MediaFile, error) {
+	obj, err := mc.m.FindObject(ctx, id)
+	if err != nil {
+		return courses.MediaFile{}, err
+	}
+	return courses.MediaFile{ContentType: obj.ContentType, UploaderID: obj.UploaderID, Ready: obj.Status == media.StatusReady}, nil
 }

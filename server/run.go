@@ -132,6 +132,8 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 	}
 	// Courses first: the live hub asks it who belongs to a class (ClassRole).
 	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc, Logger: slog.Default()})
+	crs.SetMediaCatalog(mediaCatalog{m: med})
+	med.SetViewers(crs)
 	hub, closeLive, err := buildLive(ctx, db, liveMembership(crs), now, cfg.NATSURL, live.HubOptions{Logger: slog.Default()})
 	if err != nil {
 		_ = crs.Close(ctx)
