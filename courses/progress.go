@@ -346,7 +346,33 @@ func (s *Service) updateSummary(ctx context.Context, d *enrolmentDoc) error {
 	if _, err := s.enrolments.UpdateOne(ctx, bson.M{"class_id": d.ClassID, "user_id": d.UserID}, upd); err != nil {
 		return fmt.Errorf("courses: update enrolment: %w", dbErr(err))
 	}
+	if sum.Completed {
+		s.tellCompleted(ctx, d.ClassID, d.UserID)
+	}
 	return nil
+}
+
+// CompletionListener hears that a learner completed a class; the reports service issues
+// the certificate. It must be idempotent: it hears again whenever the summary of a
+// completed enrolment is recomputed.
+type CompletionListener interface {
+	ClassCompleted(ctx context.Context, classID, userID string) error
+}
+
+// SetCompletionListener plugs in the listener, which is built after this service.
+func (s *Service) SetCompletionListener(l CompletionListener) { s.completion.Store(&l) }
+
+// tellCompleted passes a stored completion on. A failure is logged, not returned: the
+// completion itself is stored and acknowledged, and the learner's certificate list issues
+// what is missing when it is next read.
+func (s *Service) tellCompleted(ctx context.Context, classID, userID string) {
+	l := s.completion.Load()
+	if l == nil {
+		return
+	}
+	if err := (*l).ClassCompleted(ctx, classID, userID); err != nil {
+		s.log.Warn("a completed class could not be passed on; it will be caught up", "class_id", classID, "user_id", userID, "err", err.Error())
+	}
 }
 
 // RecomputeCompletion recomputes a learner's summaries in every class of a course; the

@@ -70,9 +70,11 @@ type Service struct {
 	dir   Directory
 	gate  atomic.Pointer[QuizGate]
 	media atomic.Pointer[MediaCatalog]
-	log   *slog.Logger
-	ttl   time.Duration
-	cache *cache
+	// completion hears of completed classes (reports issues certificates).
+	completion atomic.Pointer[CompletionListener]
+	log        *slog.Logger
+	ttl        time.Duration
+	cache      *cache
 	// writeEvery: see Config.WriteEvery.
 	writeEvery time.Duration
 

@@ -238,7 +238,10 @@ func TestClassExportPlansAndCertificatesOverHTTP(t *testing.T) {
 	openXLSX(t, ts.do(t, "GET", "/api/v1/reports/plans/"+plan.ID+".xlsx", f.officer, nil))
 	ts.callErr(t, "GET", "/api/v1/plans/"+plan.ID, f.learner1, nil, http.StatusForbidden, "forbidden")
 
-	// Certificates: the learner's list issues the certificate of the completed class.
+	// Certificates: completing the class issued the learner's certificate at once.
+	if n := ts.count(t, "certificates"); n != 1 {
+		t.Fatalf("%d certificates after one learner completed the class, want 1", n)
+	}
 	var mine struct {
 		Items []reports.Certificate `json:"items"`
 		Total int                   `json:"total"`

@@ -151,6 +151,7 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 		closeLive()
 		return Services{}, nil, err
 	}
+	crs.SetCompletionListener(certificateIssuer{r: rep})
 	for _, ensure := range []func(context.Context) error{crs.EnsureIndexes, rep.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			closeLive()
@@ -164,6 +165,14 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 		closeLive()
 	}
 	return Services{DB: db, Store: store, Accounts: acc, Media: med, Live: hub, Courses: crs, Reports: rep, Assessment: asm}, closeAll, nil
+}
+
+// certificateIssuer issues a learner's certificate when courses says they completed a class.
+type certificateIssuer struct{ r *reports.Service }
+
+func (ci certificateIssuer) ClassCompleted(ctx context.Context, classID, userID string) error {
+	_, err := ci.r.IssueCertificate(ctx, classID, userID)
+	return err
 }
 
 func ensureAdmin(ctx context.Context, cfg Config, acc *accounts.Service, log *slog.Logger) error {
