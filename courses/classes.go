@@ -758,3 +758,31 @@ func (s *Service) ClassRole(ctx context.Context, classID, userID string) (string
 	}
 	return "learner", nil
 }
+
+// IsEnrolledInCourse reports whether userID is enrolled in a class of courseID; the
+// assessment service asks before a learner starts an attempt. It answers from the
+// in-memory enrolment index and re-reads the user's enrolments on a miss, so an enrolment
+// made on another node counts within seconds. Errors wrap errs.ErrUnavailable.
+func (s *Service) IsEnrolledInCourse(ctx context.Context, userID, courseID string) (bool, error) {
+	inCourse := func(refs []enrolmentRef) bool {
+		return slices.ContainsFunc(refs, func(r enrolmentRef) bool { return r.CourseID == courseID })
+	}
+	refs, err := s.userEnrolments(ctx, userID, false)
+	if err != nil || inCourse(refs) {
+		return err == nil, err
+	}
+	if refs, err = s.userEnrolments(ctx, userID, true); err != nil {
+		return false, err
+	}
+	return inCourse(refs), nil
+}
+
+// IsTrainerOfCourse reports whether userID trains a class of courseID; trainers read and
+// grade that course's quiz results. Errors wrap errs.ErrUnavailable.
+func (s *Service) IsTrainerOfCourse(ctx context.Context, userID, courseID string) (bool, error) {
+	n, err := s.db.Collection(CollClasses).CountDocuments(ctx, bson.M{"course_id": courseID, "trainer_ids": userID}, options.Count().SetLimit(1))
+	if err != nil {
+		return false, dbErr(err)
+	}
+	return n > 0, nil
+}

@@ -7,17 +7,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"hoctap/accounts"
 	"hoctap/assessment"
 	"hoctap/assessment/importer"
 	"hoctap/courses"
@@ -28,100 +25,12 @@ import (
 // buildAssessment makes the assessment service on top of courses (enrolments, trainers,
 // course completion) and installs it as courses' quiz gate.
 func buildAssessment(ctx context.Context, db *mongo.Database, crs *courses.Service, now clock.Clock, log *slog.Logger) (*assessment.Service, error) {
-	var enrol assessment.Enrolments = &courseEnrolments{c: crs, yes: map[string]time.Time{}, now: now}
-	if e, ok := any(crs).(assessment.Enrolments); ok {
-		enrol = e // courses answers these itself when it can
-	}
-	var completion assessment.CompletionNotifier
-	if crs != nil {
-		completion = crs
-	}
-	svc := assessment.New(assessment.Config{DB: db, Clock: now, Enrolments: enrol, Completion: completion, Logger: log})
+	svc := assessment.New(assessment.Config{DB: db, Clock: now, Enrolments: crs, Completion: crs, Logger: log})
 	if err := svc.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
-	if crs != nil {
-		crs.SetQuizGate(svc)
-	}
+	crs.SetQuizGate(svc)
 	return svc, nil
-}
-
-// courseEnrolments answers assessment's questions about courses from the courses
-// service's public API: the user's enrolments, and the trainers of the course's classes.
-// The principals it builds never leave this adapter. Positive answers are remembered for
-// a minute, because every start of an attempt asks and a province may start an exam in
-// the same minute; a removal from a class takes effect within that minute.
-type courseEnrolments struct {
-	c   *courses.Service
-	now clock.Clock
-	mu  sync.Mutex
-	yes map[string]time.Time // "enrolled|user|course" or "trainer|user|course" → until
-}
-
-const enrolmentMemory = time.Minute
-
-func (e *courseEnrolments) remembered(key string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	until, ok := e.yes[key]
-	return ok && e.now().Before(until)
-}
-
-func (e *courseEnrolments) remember(key string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if len(e.yes) > 100_000 {
-		clear(e.yes)
-	}
-	e.yes[key] = e.now().Add(enrolmentMemory)
-}
-
-func (e *courseEnrolments) IsEnrolledInCourse(ctx context.Context, userID, courseID string) (bool, error) {
-	if e.c == nil {
-		return false, nil
-	}
-	key := "enrolled|" + userID + "|" + courseID
-	if e.remembered(key) {
-		return true, nil
-	}
-	me := accounts.Principal{User: accounts.User{ID: userID, Roles: []accounts.Role{accounts.RoleLearner}, Active: true}}
-	for offset := 0; ; offset += 500 {
-		page, err := e.c.ListMyEnrolments(ctx, me, courses.EnrolmentFilter{Limit: 500, Offset: offset})
-		if err != nil {
-			return false, fmt.Errorf("enrolments of %s: %w", userID, err)
-		}
-		if slices.ContainsFunc(page.Items, func(en courses.Enrolment) bool { return en.CourseID == courseID }) {
-			e.remember(key)
-			return true, nil
-		}
-		if offset+len(page.Items) >= page.Total || len(page.Items) == 0 {
-			return false, nil
-		}
-	}
-}
-
-func (e *courseEnrolments) IsTrainerOfCourse(ctx context.Context, userID, courseID string) (bool, error) {
-	if e.c == nil {
-		return false, nil
-	}
-	key := "trainer|" + userID + "|" + courseID
-	if e.remembered(key) {
-		return true, nil
-	}
-	system := accounts.Principal{User: accounts.User{ID: "assessment", Roles: []accounts.Role{accounts.RoleAdmin}, Active: true}}
-	for offset := 0; ; offset += 500 {
-		page, err := e.c.ListClasses(ctx, system, courses.ClassFilter{CourseID: courseID, Limit: 500, Offset: offset})
-		if err != nil {
-			return false, fmt.Errorf("classes of %s: %w", courseID, err)
-		}
-		if slices.ContainsFunc(page.Items, func(c courses.Class) bool { return slices.Contains(c.TrainerIDs, userID) }) {
-			e.remember(key)
-			return true, nil
-		}
-		if offset+len(page.Items) >= page.Total || len(page.Items) == 0 {
-			return false, nil
-		}
-	}
 }
 
 func (s *Server) routeAssessment(api fiber.Router) {
