@@ -103,6 +103,9 @@ func describe(err error) (errorDetail, int) {
 		if code == "internal" {
 			msg = "internal error"
 		}
+		if fe.Code == http.StatusRequestHeaderFieldsTooLarge || fe.Code == http.StatusRequestURITooLong {
+			return errorDetail{Code: code, Message: msg}, fe.Code // more precise than 413
+		}
 		return errorDetail{Code: code, Message: msg}, statusByCode[code]
 	}
 	code := errs.Code(err)

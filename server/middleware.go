@@ -105,6 +105,19 @@ func securityHeaders(https bool) fiber.Handler {
 	}
 }
 
+// maxQueryBytes bounds a request's query string. No route takes more than a few short
+// parameters (a websocket's token is the longest), and every handler parses the query.
+const maxQueryBytes = 8 << 10
+
+// limitQuery refuses a query string over maxQueryBytes with 413 and the JSON error
+// (code too_large) before any handler parses it.
+func limitQuery(c *fiber.Ctx) error {
+	if n := len(c.Request().URI().QueryString()); n > maxQueryBytes {
+		return fmt.Errorf("the query string is %d bytes long; at most %d are allowed: %w", n, maxQueryBytes, errs.ErrTooLarge)
+	}
+	return c.Next()
+}
+
 // bearerToken returns the token of an Authorization: Bearer header, or "".
 func bearerToken(c *fiber.Ctx) string {
 	h := c.Get(fiber.HeaderAuthorization)

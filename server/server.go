@@ -78,7 +78,7 @@ func New(cfg Config, log *slog.Logger, now clock.Clock, svc Services) *Server {
 		TrustedProxies:          cfg.TrustedProxies,
 		ProxyHeader:             proxyHeader(cfg),
 	})
-	s.app.Use(recoverer(log), requestid.New(), accessLog(log), s.metrics.middleware, securityHeaders(s.secureCookies()))
+	s.app.Use(recoverer(log), requestid.New(), accessLog(log), s.metrics.middleware, securityHeaders(s.secureCookies()), limitQuery)
 	s.routes()
 	return s
 }
