@@ -506,6 +506,9 @@ type lessonEditData struct {
 // progress, stays.
 func (f *Frontend) lessonEditPage(c *fiber.Ctx) error {
 	p, _ := f.d.Principal(c)
+	if err := requireStaff(p); err != nil {
+		return err
+	}
 	return f.renderLessonEdit(c, f.newView(c, "courses"), p)
 }
 
