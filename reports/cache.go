@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -25,8 +26,9 @@ import (
 // quiz and minutes).
 const maxMetricEntries = 64
 
-// entry is one cached value with the time it was loaded. Its mutex is held during a
-// foreground load, so concurrent callers share one load.
+// entry is one cached value with the time it was loaded. Concurrent callers that find no
+// usable value share one foreground load (loading), and its error too: while the database
+// is down, a queue of requests fails together instead of each waiting out its own timeout.
 type entry[T any] struct {
 	mu         sync.Mutex
 	at         time.Time
@@ -34,37 +36,79 @@ type entry[T any] struct {
 	ok         bool
 	gen        uint64
 	refreshing bool
+	loading    *load[T]
+}
+
+// load is one foreground load that callers wait on.
+type load[T any] struct {
+	done chan struct{}
+	val  T
+	at   time.Time
+	err  error
 }
 
 // get returns the cached value when it is younger than ttl (and of the current
 // generation). A value older than ttl but younger than maxStale is still returned, and
 // one background load replaces it: on FerretDB a province's directory takes seconds to
 // read, and nobody should wait for that every ttl. Anything older, a new generation
-// (Invalidate) or no value at all is loaded in the foreground.
-func (e *entry[T]) get(ctx context.Context, now func() time.Time, ttl, maxStale time.Duration, gen uint64, load func(context.Context) (T, error)) (T, time.Time, error) {
+// (Invalidate) or no value at all is loaded in the foreground, once for all callers.
+func (e *entry[T]) get(ctx context.Context, now func() time.Time, ttl, maxStale time.Duration, gen uint64, fetch func(context.Context) (T, error)) (T, time.Time, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	t := now()
 	if e.ok && ttl > 0 && e.gen == gen && !t.Before(e.at) {
 		age := t.Sub(e.at)
 		if age < ttl {
+			defer e.mu.Unlock()
 			return e.val, e.at, nil
 		}
 		if age < maxStale {
+			defer e.mu.Unlock()
 			if !e.refreshing {
 				e.refreshing = true
-				go e.refresh(context.WithoutCancel(ctx), now, gen, load)
+				go e.refresh(context.WithoutCancel(ctx), now, gen, fetch)
 			}
 			return e.val, e.at, nil
 		}
 	}
-	v, err := load(ctx)
-	if err != nil {
-		var zero T
-		return zero, time.Time{}, err
+	l := e.loading
+	if l == nil {
+		l = &load[T]{done: make(chan struct{})}
+		e.loading = l
+		e.mu.Unlock()
+		finished := false
+		defer func() {
+			if !finished { // fetch panicked: release the waiters; the panic goes on up
+				l.err = errors.New("reports: loading the cache failed")
+				e.mu.Lock()
+				e.loading = nil
+				e.mu.Unlock()
+				close(l.done)
+			}
+		}()
+		l.val, l.err = fetch(ctx)
+		finished = true
+		l.at = t
+		e.mu.Lock()
+		if l.err == nil {
+			e.val, e.at, e.ok, e.gen = l.val, t, true, gen
+		}
+		e.loading = nil
+		e.mu.Unlock()
+		close(l.done)
+	} else {
+		e.mu.Unlock()
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, time.Time{}, ctx.Err()
+		}
 	}
-	e.val, e.at, e.ok, e.gen = v, t, true, gen
-	return v, t, nil
+	if l.err != nil {
+		var zero T
+		return zero, time.Time{}, l.err
+	}
+	return l.val, l.at, nil
 }
 
 // refreshTimeout bounds a background load.
@@ -72,11 +116,11 @@ const refreshTimeout = 2 * time.Minute
 
 // refresh loads a value in the background and stores it unless the cache was invalidated
 // meanwhile. A failed refresh keeps the old value; the next caller past ttl tries again.
-func (e *entry[T]) refresh(ctx context.Context, now func() time.Time, gen uint64, load func(context.Context) (T, error)) {
+func (e *entry[T]) refresh(ctx context.Context, now func() time.Time, gen uint64, fetch func(context.Context) (T, error)) {
 	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
 	t := now()
-	v, err := load(ctx)
+	v, err := fetch(ctx)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.refreshing = false

@@ -126,7 +126,7 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 		}},
 	}
 	for _, sp := range specs {
-		if _, err := sp.c.Indexes().CreateMany(ctx, sp.models); err != nil {
+		if err := database.EnsureIndexes(ctx, sp.c, sp.models...); err != nil {
 			return fmt.Errorf("reports: indexes of %s: %w", sp.c.Name(), dbErr(err))
 		}
 	}
