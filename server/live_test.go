@@ -72,7 +72,7 @@ func newLiveTestServerOn(t *testing.T, db *database.DB, members live.Membership,
 		go serveMedia(ms, mln, log)
 		t.Cleanup(func() { ms.Close() })
 	}
-	svc, closeServices, err := buildServices(ctx, cfg, db, store, clock.System)
+	svc, closeServices, err := buildServices(ctx, cfg, db, store, clock.System, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 	if err != nil {
 		return err
 	}
-	svc, closeServices, err := buildServices(ctx, cfg, db, store, clock.System)
+	svc, closeServices, err := buildServices(ctx, cfg, db, store, clock.System, log)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 
 // buildServices makes every domain service on db and creates their indexes. The returned
 // func flushes and stops their background work; call it before closing db.
-func buildServices(ctx context.Context, cfg Config, db *database.DB, store media.Store, now clock.Clock) (Services, func(), error) {
+func buildServices(ctx context.Context, cfg Config, db *database.DB, store media.Store, now clock.Clock, log *slog.Logger) (Services, func(), error) {
 	acc := accounts.NewService(db.Database, accounts.Config{
 		SessionTTL:         cfg.SessionTTL,
 		MaxFailuresPerUser: cfg.LoginMaxFailuresPerUser,
@@ -131,15 +131,15 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 		}
 	}
 	// Courses first: the live hub asks it who belongs to a class (ClassRole).
-	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc, Logger: slog.Default()})
+	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc, Logger: log})
 	crs.SetMediaCatalog(mediaCatalog{m: med})
 	med.SetViewers(crs)
-	hub, closeLive, err := buildLive(ctx, db, liveMembership(crs), now, cfg.NATSURL, live.HubOptions{Logger: slog.Default()})
+	hub, closeLive, err := buildLive(ctx, db, liveMembership(crs), now, cfg.NATSURL, live.HubOptions{Logger: log})
 	if err != nil {
 		_ = crs.Close(ctx)
 		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 	}
-	asm, err := buildAssessment(ctx, db.Database, crs, now, slog.Default())
+	asm, err := buildAssessment(ctx, db.Database, crs, now, log)
 	if err != nil {
 		closeLive()
 		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
@@ -161,7 +161,9 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 	closeAll := func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = crs.Close(cctx) // writes buffered progress; nothing more to do on failure at shutdown
+		if err := crs.Close(cctx); err != nil { // writes buffered progress
+			log.Error("progress still buffered at shutdown was not written", "err", err.Error())
+		}
 		closeLive()
 	}
 	return Services{DB: db, Store: store, Accounts: acc, Media: med, Live: hub, Courses: crs, Reports: rep, Assessment: asm}, closeAll, nil

@@ -75,7 +75,7 @@ func startTestServer(t *testing.T, cfg Config, log *slog.Logger) *testServer {
 		go serveMedia(ms, mln, log)
 		t.Cleanup(func() { ms.Close() })
 	}
-	svc, closeServices, err := buildServices(ctx, cfg, db, store, clock.System)
+	svc, closeServices, err := buildServices(ctx, cfg, db, store, clock.System, log)
 	if err != nil {
 		t.Fatal(err)
 	}
