@@ -62,8 +62,10 @@ type permReq struct {
 	form  url.Values // a page form, sent with the session cookie and its CSRF token
 	raw   []byte     // sent as is with ctype
 	ctype string
-	phase int  // 0 read (run in parallel), 1 write, 2 destructive (last)
-	fresh bool // a fresh sign-in per role (the request ends the session)
+	phase int // 0 read (run in parallel), 1 write, 2 destructive (last)
+	// anonForm sends the anonymous forms' double-submit token (login, language).
+	anonForm bool
+	fresh    bool // a fresh sign-in per role (the request ends the session)
 }
 
 // permWorld is the fixture: ids and each role's session.
@@ -254,6 +256,9 @@ func (w *permWorld) send(t *testing.T, client *http.Client, route string, rq per
 		if r != roleAnon {
 			f.Set(csrfFormField, csrf)
 		}
+		if rq.anonForm {
+			f.Set(csrfFormField, permFormToken)
+		}
 		body, ctype = strings.NewReader(f.Encode()), "application/x-www-form-urlencoded"
 	case rq.raw != nil:
 		body = bytes.NewReader([]byte(w.fill(t, string(rq.raw))))
@@ -270,6 +275,9 @@ func (w *permWorld) send(t *testing.T, client *http.Client, route string, rq per
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	if rq.anonForm {
+		req.AddCookie(&http.Cookie{Name: "hoctap_form", Value: permFormToken})
 	}
 	if r != roleAnon {
 		if isPage(path) {
@@ -312,6 +320,9 @@ func wsOutcome(t *testing.T, conn *websocket.Conn) int {
 	t.Fatalf("live socket closed with %d %q", ce.Code, ce.Text)
 	return 0
 }
+
+// permFormToken is the double-submit token of anonymous forms, sent as cookie and field.
+const permFormToken = "0123456789abcdef0123456789abcdef"
 
 func isPage(path string) bool {
 	return !strings.HasPrefix(path, "/api/") && !strings.HasPrefix(path, "/ws/")
@@ -533,9 +544,9 @@ var permRequests = map[string]permReq{
 	// Pages.
 	"GET /":                                     {path: "/"},
 	"GET /login":                                {path: "/login"},
-	"POST /login":                               {path: "/login", form: url.Values{"username": {"pm_hv1"}, "password": {"password-123"}}, phase: 1},
+	"POST /login":                               {path: "/login", form: url.Values{"username": {"pm_hv1"}, "password": {"password-123"}}, anonForm: true, phase: 1},
 	"POST /logout":                              {path: "/logout", form: url.Values{}, phase: 2, fresh: true},
-	"POST /language":                            {path: "/language", form: url.Values{"language": {"vi"}}, phase: 1},
+	"POST /language":                            {path: "/language", form: url.Values{"lang": {"vi"}}, anonForm: true, phase: 1},
 	"GET /account":                              {path: "/account"},
 	"POST /account/password":                    {path: "/account/password", form: url.Values{"current_password": {"wrong-password"}, "password": {"new-password-1"}}, phase: 1},
 	"GET /admin/units":                          {path: "/admin/units"},
@@ -558,12 +569,12 @@ var permRequests = map[string]permReq{
 	"GET /live/{id}/attendance":                 {path: "/live/{session}/attendance"},
 	"POST /live/{id}/end":                       {path: "/live/{session}/end", form: url.Values{}, phase: 2},
 	"GET /reports":                              {path: "/reports"},
-	"POST /reports/targets":                     {path: "/reports/targets", form: url.Values{"unit_id": {"{d1}"}, "title": {"Mục tiêu trang"}, "course_id": {"{course}"}, "metric": {"completed"}, "percent": {"100"}, "due": {"31/12/2031"}}, phase: 1},
+	"POST /reports/targets":                     {path: "/reports/targets", form: url.Values{"unit_id": {"{d1}"}, "title": {"Mục tiêu trang"}, "course_id": {"{course}"}, "metric": {"completed"}, "percent": {"100"}, "due": {"2031-12-31"}}, phase: 1},
 	"GET /reports/targets/{id}":                 {path: "/reports/targets/{target}"},
 	"GET /verify/{number}":                      {path: "/verify/{cert_number}"},
 	"GET /certificates":                         {path: "/certificates"},
-	"GET /teach/bank":                           {path: "/teach/bank?bank=PM-Bank"},
-	"GET /teach/bank/export":                    {path: "/teach/bank/export?bank=PM-Bank"},
+	"GET /teach/bank":                           {path: "/teach/bank?name=PM-Bank"},
+	"GET /teach/bank/export":                    {path: "/teach/bank/export?name=PM-Bank&format=gift"},
 	"GET /teach/banks":                          {path: "/teach/banks"},
 	"POST /teach/banks/import":                  {path: "/teach/banks/import", form: url.Values{"bank": {"PM-Bank"}, "format": {"aiken"}}, phase: 1},
 	"POST /teach/bank/questions":                {path: "/teach/bank/questions", form: url.Values{"bank": {"PM-Bank"}, "type": {"essay"}, "text": {"Câu trang"}, "points": {"1"}}, phase: 1},
@@ -580,7 +591,7 @@ var permRequests = map[string]permReq{
 	"POST /teach/courses/{id}/move":             {path: "/teach/courses/{course}/move", form: url.Values{"module_id": {"{module}"}, "position": {"0"}}, phase: 1},
 	"POST /teach/courses/{id}/delete":           {path: "/teach/courses/{course}/delete", form: url.Values{"module_id": {"{xmodule}"}}, phase: 2},
 	"POST /teach/courses/{id}/publish":          {path: "/teach/courses/{course}/publish", form: url.Values{}, phase: 1},
-	"POST /teach/courses/{id}/classes":          {path: "/teach/courses/{course}/classes", form: url.Values{"name": {"Lớp trang"}, "starts_on": {"01/01/2031"}, "ends_on": {"01/02/2031"}}, phase: 1},
+	"POST /teach/courses/{id}/classes":          {path: "/teach/courses/{course}/classes", form: url.Values{"name": {"Lớp trang"}, "starts_on": {"2031-01-01"}, "ends_on": {"2031-02-01"}}, phase: 1},
 	"POST /teach/courses/{id}/quizzes":          {path: "/teach/courses/{course}/quizzes", form: url.Values{"bank": {"PM-Bank"}, "title": {"Kiểm tra trang"}}, phase: 1},
 	"GET /teach/courses/{id}/lessons/{lesson}":  {path: "/teach/courses/{course}/lessons/{lesson}"},
 	"POST /teach/courses/{id}/lessons/{lesson}": {path: "/teach/courses/{course}/lessons/{lesson}", form: url.Values{"title": {"Bài 1"}, "body": {"Nội dung"}}, phase: 1},
