@@ -114,7 +114,6 @@ type giftParser struct {
 	category string
 	tags     []string
 	points   float64
-	metaLine int
 	metaErr  string
 }
 
