@@ -382,6 +382,15 @@ func (f *Frontend) renderEditUser(c *fiber.Ctx, v *view, p accounts.Principal) e
 	if err != nil {
 		return err
 	}
+	// Staff may read any user, but the edit form is for the units one manages: saving it
+	// would be refused anyway.
+	everything, ids, err := f.d.Accounts.ManagedUnitIDs(c.UserContext(), p.User)
+	if err != nil {
+		return err
+	}
+	if !everything && !slices.Contains(ids, u.UnitID) {
+		return fmt.Errorf("user %s is in a unit you do not manage: %w", u.ID, errs.ErrForbidden)
+	}
 	tree, err := f.managedTree(c, p)
 	if err != nil {
 		return err
