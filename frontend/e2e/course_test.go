@@ -259,12 +259,13 @@ func TestCourseFlow(t *testing.T) {
 		return
 	}
 
-	t.Run("trainer issues certificates and the learner finds hers", func(t *testing.T) {
+	t.Run("completion issued the certificate and the learner finds hers", func(t *testing.T) {
 		tb := lecturer
 		tb.t = t
 		tb.open(strings.TrimPrefix(classURL, baseURL))
 		tb.submit("form[action$='/certificates'] button")
-		if n := tb.text(".notice"); n != "Đã cấp 1 giấy chứng nhận." {
+		// Completing the class issued it already: the trainer's catch-up finds nothing to do.
+		if n := tb.text(".notice"); n != "Đã cấp 0 giấy chứng nhận." {
 			t.Errorf("after issuing: %q", n)
 		}
 		lb := learner
