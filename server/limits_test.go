@@ -122,3 +122,48 @@ func TestLiveFrameLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestMalformedJSONBodies(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.adminToken(t)
+	before := ts.count(t, "units")
+	for _, tc := range []struct {
+		name, body string
+		headers    []string
+	}{
+		{"empty", " ", nil},
+		{"not JSON", "name=x", []string{"Content-Type", "application/x-www-form-urlencoded"}},
+		{"two values", `{"name":"A","code":"A1"} {"name":"B","code":"B1"}`, nil},
+		{"unknown field", `{"name":"A","code":"A1","owner":"me"}`, nil},
+		{"wrong type", `{"name":1,"code":"A1"}`, nil},
+		{"an array", `[{"name":"A","code":"A1"}]`, nil},
+		{"nested past the decoder's depth", strings.Repeat("[", 20000) + strings.Repeat("]", 20000), nil},
+		{"invalid UTF-8 escape", `{"name":"\ud800","code":"A1`, nil},
+	} {
+		h := tc.headers
+		if h == nil {
+			h = []string{"Content-Type", "application/json"}
+		}
+		resp := ts.do(t, "POST", "/api/v1/units", admin, []byte(tc.body), h...)
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wantJSONError(t, tc.name, resp.StatusCode, http.StatusUnprocessableEntity, raw, "invalid")
+	}
+	if n := ts.count(t, "units"); n != before {
+		t.Errorf("malformed bodies stored %d units", n-before)
+	}
+}
+
+func TestQuestionImportOverFileLimit(t *testing.T) {
+	ts := newTestServer(t)
+	lecturer, _, _ := lecturerFixture(t, ts)
+	file := []byte(strings.Repeat("Câu hỏi?\nA. Một\nB. Hai\nANSWER: A\n\n", (9<<20)/40))
+	body, ctype := multipartBody(t, map[string]string{"format": "aiken", "bank": "B"}, file)
+	resp := ts.do(t, "POST", "/api/v1/questions/import", lecturer, body, "Content-Type", ctype)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wantJSONError(t, "a 9 MB question file", resp.StatusCode, http.StatusRequestEntityTooLarge, raw, "too_large")
+	if n := ts.count(t, "questions"); n != 0 {
+		t.Errorf("an oversized import stored %d questions", n)
+	}
+}
