@@ -110,4 +110,31 @@ func TestPagesEscapeStoredText(t *testing.T) {
 			t.Errorf("GET %s shows none of the stored text, so it proves nothing", p.path)
 		}
 	}
+
+	// Reflected: the payload in a path or query comes back escaped on error pages and forms,
+	// and a javascript: next= is not followed.
+	for _, p := range []struct{ token, path string }{
+		{learner, "/learn/classes/" + url.PathEscape(xss)}, {learner, "/learn/classes/" + class.ID + "/lessons/" + url.PathEscape(xss)},
+		{lec, "/teach/bank?name=" + url.QueryEscape(xss)}, {lec, "/teach/courses/" + url.PathEscape(xss)},
+		{admin, "/admin/users?q=" + url.QueryEscape(xss)}, {admin, "/admin/users/" + url.PathEscape(xss)},
+		{"", "/login?next=" + url.QueryEscape("javascript:alert(1)")}, {"", "/login?next=" + url.QueryEscape(xss)},
+		{"", "/verify/" + url.PathEscape(xss)}, {"", "/no-such-page/" + url.PathEscape(xss)},
+	} {
+		req, _ := http.NewRequest("GET", ts.URL+p.path, nil)
+		if p.token != "" {
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: p.token})
+		}
+		resp, err := ts.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if loc := rawXSS.FindIndex(raw); loc != nil {
+			t.Errorf("GET %s (%d) reflects the payload unescaped: …%s…", p.path, resp.StatusCode, raw[max(0, loc[0]-80):min(len(raw), loc[1]+40)])
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") && !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("GET %s: content type %q", p.path, ct)
+		}
+	}
 }
