@@ -83,7 +83,7 @@ func (w *permWorld) fill(t *testing.T, p string) string {
 		p = strings.ReplaceAll(p, "{"+k+"}", v)
 	}
 	if m := permPlaceholder.FindString(p); m != "" {
-		t.Fatalf("fixture has no id %s (in %s)", m, p)
+		t.Errorf("fixture has no id %s (in %s)", m, p) // not Fatal: also called from goroutines
 	}
 	return p
 }
@@ -210,7 +210,8 @@ func newPermWorld(t *testing.T) *permWorld {
 	return w
 }
 
-// send runs one request as role r and returns the status.
+// send runs one request as role r and returns the status (0 after reporting an error). It
+// runs on several goroutines, so it never calls t.Fatal.
 func (w *permWorld) send(t *testing.T, client *http.Client, route string, rq permReq, r permRole) int {
 	t.Helper()
 	method := route[:strings.IndexByte(route, ' ')]
@@ -235,7 +236,8 @@ func (w *permWorld) send(t *testing.T, client *http.Client, route string, rq per
 		}
 		conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(w.ts.URL, "http")+path, h)
 		if resp == nil {
-			t.Fatalf("%s as %s: %v", route, permRoleNames[r], err)
+			t.Errorf("%s as %s: %v", route, permRoleNames[r], err)
+			return 0
 		}
 		if conn == nil {
 			return resp.StatusCode
@@ -271,7 +273,8 @@ func (w *permWorld) send(t *testing.T, client *http.Client, route string, rq per
 	}
 	req, err := http.NewRequest(method, w.ts.URL+path, body)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return 0
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -289,7 +292,8 @@ func (w *permWorld) send(t *testing.T, client *http.Client, route string, rq per
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s as %s: %v", route, permRoleNames[r], err)
+		t.Errorf("%s as %s: %v", route, permRoleNames[r], err)
+		return 0
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
@@ -308,7 +312,8 @@ func wsOutcome(t *testing.T, conn *websocket.Conn) int {
 	case err == nil:
 		return http.StatusSwitchingProtocols
 	case !errors.As(err, &ce):
-		t.Fatalf("live socket: %v", err)
+		t.Errorf("live socket: %v", err)
+		return 0
 	case ce.Text == "sign in first":
 		return http.StatusUnauthorized
 	}
@@ -317,7 +322,7 @@ func wsOutcome(t *testing.T, conn *websocket.Conn) int {
 			return status
 		}
 	}
-	t.Fatalf("live socket closed with %d %q", ce.Code, ce.Text)
+	t.Errorf("live socket closed with %d %q", ce.Code, ce.Text)
 	return 0
 }
 
