@@ -26,6 +26,13 @@ type Reports interface {
 	ListMyCertificates(ctx context.Context, actor accounts.Principal) (accounts.Page[reports.Certificate], error)
 	IssueClassCertificates(ctx context.Context, actor accounts.Principal, classID string) (int, error)
 	Verify(ctx context.Context, number string) (reports.VerifiedCertificate, error)
+	ListCertificates(ctx context.Context, actor accounts.Principal, f reports.CertificateFilter) (accounts.Page[reports.Certificate], error)
+	RevokeCertificate(ctx context.Context, actor accounts.Principal, id, reason string) (reports.Certificate, error)
+	ListPlans(ctx context.Context, actor accounts.Principal, f reports.PlanFilter) (accounts.Page[reports.Plan], error)
+	CreatePlan(ctx context.Context, actor accounts.Principal, in reports.PlanInput) (reports.Plan, error)
+	GetPlan(ctx context.Context, actor accounts.Principal, id string) (reports.Plan, error)
+	UpdatePlan(ctx context.Context, actor accounts.Principal, id string, in reports.PlanInput) (reports.Plan, error)
+	PlanReport(ctx context.Context, actor accounts.Principal, id string) (reports.PlanReport, error)
 }
 
 func (f *Frontend) mountReports(r fiber.Router, signedIn func(fiber.Handler) []fiber.Handler) {
@@ -33,6 +40,12 @@ func (f *Frontend) mountReports(r fiber.Router, signedIn func(fiber.Handler) []f
 	r.Post("/reports/targets", signedIn(f.createTarget)...)
 	r.Get("/reports/targets/:id", signedIn(f.targetPage)...)
 	r.Get("/certificates", signedIn(f.certificatesPage)...)
+	r.Get("/reports/plans", signedIn(f.plansPage)...)
+	r.Post("/reports/plans", signedIn(f.createPlan)...)
+	r.Get("/reports/plans/:id", signedIn(f.planPage)...)
+	r.Post("/reports/plans/:id", signedIn(f.updatePlan)...)
+	r.Get("/reports/certificates", signedIn(f.officerCertificatesPage)...)
+	r.Post("/reports/certificates/:id/revoke", signedIn(f.revokeCertificate)...)
 	r.Post("/teach/classes/:id/certificates", signedIn(f.issueCertificates)...)
 }
 

@@ -1,0 +1,213 @@
+package frontend
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"hoctap/accounts"
+	"hoctap/courses"
+)
+
+// staffToken creates a user with roles (unit_admin of adminUnits) in the world's unit and
+// returns their session token and principal.
+func (w *learnWorld) staffToken(t *testing.T, username string, roles []accounts.Role, adminUnits ...string) (string, accounts.Principal) {
+	t.Helper()
+	ctx := context.Background()
+	units, err := w.acc.AllUnits(ctx)
+	if err != nil || len(units) == 0 {
+		t.Fatalf("units: %v", err)
+	}
+	if _, err := w.acc.CreateUser(ctx, w.adminP, accounts.NewUser{Username: username, Password: "staff-password-1",
+		FullName: "Cán bộ " + username, UnitID: units[0].ID, Roles: roles, AdminUnitIDs: adminUnits}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.acc.Login(ctx, username, "staff-password-1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.acc.Authenticate(ctx, res.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Token, p
+}
+
+func (w *learnWorld) unitID(t *testing.T) string {
+	t.Helper()
+	units, err := w.acc.AllUnits(context.Background())
+	if err != nil || len(units) == 0 {
+		t.Fatalf("units: %v", err)
+	}
+	return units[0].ID
+}
+
+func TestPlanPages(t *testing.T) {
+	w := newLearnWorld(t)
+	unit := w.unitID(t)
+	officer, _ := w.staffToken(t, "can.bo.tc", []accounts.Role{accounts.RoleUnitAdmin}, unit)
+
+	// The list starts empty, with the form for the current year.
+	status, body := w.do(t, officer, http.MethodGet, "/reports/plans?unit_id="+unit, nil)
+	if status != http.StatusOK || !strings.Contains(visible(body), "Đơn vị này chưa có kế hoạch đào tạo nào.") {
+		t.Fatalf("empty plan list: %d\n%s", status, visible(body))
+	}
+	// A learner is refused.
+	if status, _ := w.get(t, "/reports/plans"); status != http.StatusForbidden {
+		t.Errorf("a learner at /reports/plans: %d, want 403", status)
+	}
+	if status, _ := w.do(t, w.learner, http.MethodPost, "/reports/plans", url.Values{"unit_id": {unit}, "year": {"2026"}, "title": {"X"}, "course_id": {w.courseID}, "class_id": {""}, "planned": {"4"}}); status != http.StatusForbidden {
+		t.Errorf("a learner creating a plan: %d, want 403", status)
+	}
+
+	// Bad input: a planned number that is not a number, and no line at all.
+	status, body = w.do(t, officer, http.MethodPost, "/reports/plans", url.Values{"unit_id": {unit}, "year": {"2026"}, "title": {"Kế hoạch 2026"},
+		"course_id": {w.courseID, ""}, "class_id": {"", ""}, "planned": {"bốn", ""}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="planned-0-error"`) || !strings.Contains(body, `value="Kế hoạch 2026"`) {
+		t.Errorf("a bad planned number: %d\n%s", status, visible(body))
+	}
+	status, body = w.do(t, officer, http.MethodPost, "/reports/plans", url.Values{"unit_id": {unit}, "year": {"2026"}, "title": {"Kế hoạch 2026"},
+		"course_id": {""}, "class_id": {""}, "planned": {""}})
+	if status != http.StatusUnprocessableEntity {
+		t.Errorf("a plan without lines: %d\n%s", status, visible(body))
+	}
+	if _, body := w.do(t, officer, http.MethodGet, "/reports/plans?unit_id="+unit, nil); !strings.Contains(visible(body), "chưa có kế hoạch") {
+		t.Errorf("refused plans were stored:\n%s", visible(body))
+	}
+
+	// A good plan goes to its report, which shows the plan's figures in words.
+	status, loc := w.do(t, officer, http.MethodPost, "/reports/plans", url.Values{"unit_id": {unit}, "year": {"2026"}, "title": {"Kế hoạch 2026"},
+		"course_id": {w.courseID, "", ""}, "class_id": {"", "", ""}, "planned": {"4", "", ""}})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/reports/plans/") {
+		t.Fatalf("creating a plan: %d %s", status, loc)
+	}
+	planPath := strings.SplitN(loc, "?", 2)[0]
+	status, body = w.do(t, officer, http.MethodGet, loc, nil)
+	text := visible(body)
+	if status != http.StatusOK {
+		t.Fatalf("plan page: %d\n%s", status, text)
+	}
+	for _, want := range []string{"Đã lập kế hoạch đào tạo.", "Đạt 0% so với kế hoạch (0/4 học viên)", "Chuyển đổi số cơ bản", "Đã ghi danh 1 học viên (25% kế hoạch)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the plan page lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(body, `href="/api/v1/reports/plans/`+strings.TrimPrefix(planPath, "/reports/plans/")+`.xlsx"`) {
+		t.Errorf("the plan page has no spreadsheet link")
+	}
+	// A second plan for the same unit and year is a conflict.
+	if status, body := w.do(t, officer, http.MethodPost, "/reports/plans", url.Values{"unit_id": {unit}, "year": {"2026"}, "title": {"Trùng"},
+		"course_id": {w.courseID}, "class_id": {""}, "planned": {"2"}}); status != http.StatusConflict || !strings.Contains(visible(body), "đã có kế hoạch cho năm đó") {
+		t.Errorf("a second plan for 2026: %d\n%s", status, visible(body))
+	}
+
+	// Editing: a bad number changes nothing; a good one is stored.
+	if status, body := w.do(t, officer, http.MethodPost, planPath, url.Values{"title": {"Đổi tên"}, "course_id": {w.courseID}, "class_id": {""}, "planned": {"-3"}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="planned-0-error"`) {
+		t.Errorf("editing with a bad number: %d", status)
+	}
+	if status, _ := w.do(t, w.learner, http.MethodPost, planPath, url.Values{"title": {"Của học viên"}, "course_id": {w.courseID}, "class_id": {""}, "planned": {"1"}}); status != http.StatusForbidden {
+		t.Errorf("a learner editing a plan: %d, want 403", status)
+	}
+	if status, loc := w.do(t, officer, http.MethodPost, planPath, url.Values{"title": {"Kế hoạch năm 2026"}, "course_id": {w.courseID}, "class_id": {""}, "planned": {"2"}}); status != http.StatusSeeOther || loc != planPath+"?ok=saved" {
+		t.Fatalf("editing a plan: %d %s", status, loc)
+	}
+	_, body = w.do(t, officer, http.MethodGet, planPath, nil)
+	if text := visible(body); !strings.Contains(text, "Kế hoạch năm 2026") || !strings.Contains(text, "(0/2 học viên)") || strings.Contains(text, "Đổi tên") {
+		t.Errorf("the edit was not stored as sent:\n%s", text)
+	}
+	_, body = w.do(t, officer, http.MethodGet, "/reports/plans?unit_id="+unit+"&year=2026", nil)
+	if !strings.Contains(visible(body), "Kế hoạch năm 2026") {
+		t.Errorf("the list lacks the plan:\n%s", visible(body))
+	}
+}
+
+func TestCertificateRevocationPages(t *testing.T) {
+	w := newLearnWorld(t)
+	ctx := context.Background()
+	unit := w.unitID(t)
+	officer, _ := w.staffToken(t, "can.bo.tc", []accounts.Role{accounts.RoleUnitAdmin}, unit)
+	trainer, _ := w.staffToken(t, "giang.vien", []accounts.Role{accounts.RoleTrainer})
+
+	// A one-lesson course the learner completes by opening its text lesson.
+	course, err := w.crs.CreateCourse(ctx, w.adminP, courses.CourseInput{Code: "NV-01", Title: "Nghiệp vụ văn thư", Category: courses.CategoryDigitalSkills})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := w.crs.AddModule(ctx, w.adminP, course.ID, courses.ModuleInput{Title: "Chương 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lesson, err := w.crs.AddLesson(ctx, w.adminP, course.ID, mod.ID, courses.LessonInput{Title: "Bài đọc", Kind: courses.KindText, Body: "Nội dung."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.crs.PublishCourse(ctx, w.adminP, course.ID); err != nil {
+		t.Fatal(err)
+	}
+	class, err := w.crs.CreateClass(ctx, w.adminP, course.ID, courses.ClassInput{Name: "Lớp VT1", StartsAt: time.Now().Add(-time.Hour), EndsAt: time.Now().Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	learners, err := w.acc.ListUsers(ctx, w.adminP, accounts.UserFilter{Q: "hoc.vien"})
+	if err != nil || len(learners.Items) == 0 {
+		t.Fatalf("learner: %v", err)
+	}
+	if _, err := w.crs.EnrolUsers(ctx, w.adminP, class.ID, []string{learners.Items[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := w.get(t, "/learn/classes/"+class.ID+"/lessons/"+lesson.ID); status != http.StatusOK {
+		t.Fatalf("opening the lesson: %d", status)
+	}
+	var body string
+	for i := 0; i < 100; i++ { // progress is flushed in batches
+		if _, loc := w.do(t, w.admin, http.MethodPost, "/teach/classes/"+class.ID+"/certificates", url.Values{}); strings.HasSuffix(loc, "issued=1") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	status, body := w.do(t, officer, http.MethodGet, "/reports/certificates?unit_id="+unit, nil)
+	if status != http.StatusOK || !strings.Contains(visible(body), "Lê Thị Hoa") || !strings.Contains(visible(body), "Nghiệp vụ văn thư") {
+		t.Fatalf("the certificate list: %d\n%s", status, visible(body))
+	}
+	m := regexp.MustCompile(`action="(/reports/certificates/[0-9a-f]+/revoke)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no revoke form:\n%s", body)
+	}
+	// Refused roles: a learner and a trainer.
+	if status, _ := w.get(t, "/reports/certificates"); status != http.StatusForbidden {
+		t.Errorf("a learner's certificate list: %d, want 403", status)
+	}
+	for _, tok := range []string{w.learner, trainer} {
+		if status, _ := w.do(t, tok, http.MethodPost, m[1], url.Values{"reason": {"Cấp nhầm"}, "unit_id": {unit}}); status != http.StatusForbidden {
+			t.Errorf("revoking as a non-officer: %d, want 403", status)
+		}
+	}
+	// No reason: refused, still valid.
+	status, body = w.do(t, officer, http.MethodPost, m[1], url.Values{"reason": {"  "}, "unit_id": {unit}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(visible(body), "Cần nhập lý do thu hồi") {
+		t.Errorf("revoking without a reason: %d\n%s", status, visible(body))
+	}
+	if _, body := w.get(t, "/certificates"); strings.Contains(visible(body), "đã bị thu hồi") {
+		t.Errorf("a refused revocation revoked the certificate")
+	}
+	// With a reason: revoked, shown so on the list and to the learner.
+	status, loc := w.do(t, officer, http.MethodPost, m[1], url.Values{"reason": {"Cấp nhầm người"}, "unit_id": {unit}})
+	if status != http.StatusSeeOther || !strings.Contains(loc, "ok=revoked") {
+		t.Fatalf("revoking: %d %s", status, loc)
+	}
+	_, body = w.do(t, officer, http.MethodGet, loc, nil)
+	if text := visible(body); !strings.Contains(text, "Đã thu hồi giấy chứng nhận.") || !strings.Contains(text, "Cấp nhầm người") {
+		t.Errorf("the list after revoking:\n%s", text)
+	}
+	if _, body := w.get(t, "/certificates"); !strings.Contains(visible(body), "Giấy chứng nhận này đã bị thu hồi.") {
+		t.Errorf("the learner does not see the revocation:\n%s", visible(body))
+	}
+	// Revoking again is a conflict.
+	if status, _ := w.do(t, officer, http.MethodPost, m[1], url.Values{"reason": {"Lần nữa"}, "unit_id": {unit}}); status != http.StatusConflict {
+		t.Errorf("revoking twice: %d, want 409", status)
+	}
+}
