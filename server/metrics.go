@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -52,7 +53,10 @@ func (m *metrics) middleware(c *fiber.Ctx) error {
 	if r := c.Route(); r != nil && r.Method != "USE" {
 		route = r.Path
 	}
-	m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(c.Method(), route).Observe(time.Since(start).Seconds())
+	// c.Method() points into fasthttp's request buffer, which the next request on the
+	// connection overwrites; a label the registry keeps must own its bytes.
+	method := strings.Clone(c.Method())
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	return err
 }
