@@ -273,6 +273,7 @@ func hostPort(u *url.URL) string {
 // The hub writes to the socket from its own goroutine through wsConn.
 func (s *Server) liveSocket(c *websocket.Conn, ka keepAlive) {
 	conn := &wsConn{raw: c.Conn}
+	defer conn.release() // first deferred, so it runs last: no write after the handler
 	p, ok := c.Locals(principalKey).(accounts.Principal)
 	if !ok {
 		conn.Close(live.ClosePolicy, "sign in first")
@@ -378,45 +379,83 @@ type wsRaw interface {
 }
 
 // wsConn adapts a websocket to live.Conn (and live.BatchConn).
+//
+// The hub writes from its own goroutine, which can outlive the handler: when liveSocket
+// returns, fasthttp releases the hijacked connection to a pool, and a write after that
+// dereferences nil and kills the process. So every operation holds gate for reading and
+// checks gone; release (deferred first in liveSocket, so it runs last) takes gate for
+// writing, waits for the operations in progress, and turns every later one into
+// errSocketGone. Operations may run together (a Close unblocks a stuck write, and each
+// frame is written with one Write call, so frames never interleave).
 type wsConn struct {
 	raw  wsRaw
 	once sync.Once
+	gate sync.RWMutex
+	gone bool
 	buf  []byte // WriteFrames' buffer; only the hub's writer goroutine uses it
+}
+
+var errSocketGone = errors.New("live: the websocket has ended")
+
+// use runs op unless the socket has been released.
+func (w *wsConn) use(op func() error) error {
+	w.gate.RLock()
+	defer w.gate.RUnlock()
+	if w.gone {
+		return errSocketGone
+	}
+	return op()
+}
+
+// release ends the socket for the hub's writer; liveSocket calls it before returning.
+func (w *wsConn) release() {
+	w.gate.Lock()
+	w.gone = true
+	w.gate.Unlock()
 }
 
 // WriteFrames writes several text frames with one write to the socket. The library keeps
 // no partly written message between calls and writes each control frame (ping, close)
 // with a single write of its own, so frames never interleave.
 func (w *wsConn) WriteFrames(frames [][]byte) error {
-	w.buf = w.buf[:0]
-	for _, f := range frames {
-		w.buf = appendTextFrame(w.buf, f)
-	}
-	_ = w.raw.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
-	_, err := w.raw.UnderlyingConn().Write(w.buf)
-	if cap(w.buf) > 256<<10 {
-		w.buf = nil // do not keep a burst's buffer for the connection's life
-	}
-	return err
+	return w.use(func() error {
+		w.buf = w.buf[:0]
+		for _, f := range frames {
+			w.buf = appendTextFrame(w.buf, f)
+		}
+		_ = w.raw.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
+		_, err := w.raw.UnderlyingConn().Write(w.buf)
+		if cap(w.buf) > 256<<10 {
+			w.buf = nil // do not keep a burst's buffer for the connection's life
+		}
+		return err
+	})
 }
 
 // WriteFrame writes one text frame within liveWriteTimeout.
 func (w *wsConn) WriteFrame(frame []byte) error {
-	_ = w.raw.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
-	return w.raw.WriteMessage(websocket.TextMessage, frame)
+	return w.use(func() error {
+		_ = w.raw.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
+		return w.raw.WriteMessage(websocket.TextMessage, frame)
+	})
 }
 
 // Close sends a close frame with code and reason, then closes the connection, which
 // ends the reader and any write in progress.
 func (w *wsConn) Close(code int, reason string) {
-	w.once.Do(func() {
-		_ = w.raw.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-		_ = w.raw.Close()
+	_ = w.use(func() error {
+		w.once.Do(func() {
+			_ = w.raw.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+			_ = w.raw.Close()
+		})
+		return nil
 	})
 }
 
 func (w *wsConn) ping() error {
-	return w.raw.WriteControl(websocket.PingMessage, nil, time.Now().Add(liveWriteTimeout))
+	return w.use(func() error {
+		return w.raw.WriteControl(websocket.PingMessage, nil, time.Now().Add(liveWriteTimeout))
+	})
 }
 
 // buildLive makes the live-session service and this process's hub on db, with members
