@@ -294,12 +294,16 @@ func TestTargetMoveAndDeactivate(t *testing.T) {
 	check("too stale to serve", [2]int{2, 2}, [2]int{1, 0})
 	to = b.ID
 	must(w.acc.UpdateUser(ctx, w.admin, ann.ID, accounts.UserPatch{UnitID: &to}))
-	w.svc.Invalidate()
+	if err := w.svc.UserChanged(ctx, ann.ID); err != nil {
+		t.Fatal(err)
+	}
 	check("moved back", [2]int{1, 1}, [2]int{2, 1})
-	// Bình is deactivated: no longer counted anywhere, at once after Invalidate.
+	// Bình is deactivated: no longer counted anywhere, at once after UserChanged.
 	off := false
 	must(w.acc.UpdateUser(ctx, w.admin, binh.ID, accounts.UserPatch{Active: &off}))
-	w.svc.Invalidate()
+	if err := w.svc.UserChanged(ctx, binh.ID); err != nil {
+		t.Fatal(err)
+	}
 	check("after deactivation", [2]int{0, 0}, [2]int{2, 1})
 	st := must(w.svc.TargetStatus(ctx, w.admin, tg.ID, StatusQuery{}))
 	if st.Children[0].Pace != PaceNoStaff || !st.Children[0].OnTrack {
@@ -402,8 +406,9 @@ func TestCreateTargetInvalid(t *testing.T) {
 	past := good
 	past.Due = "2025-02-28"
 	old := must(w.svc.CreateTarget(ctx, w.admin, past))
-	w.user("Chưa học", root, "CV")
-	w.svc.Invalidate()
+	if err := w.svc.UserChanged(ctx, w.user("Chưa học", root, "CV").ID); err != nil {
+		t.Fatal(err)
+	}
 	if st := must(w.svc.TargetStatus(ctx, w.admin, old.ID, StatusQuery{})); st.Pace != PaceOverdue || st.OnTrack {
 		t.Fatalf("past target %+v", st.StatusNode)
 	}

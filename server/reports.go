@@ -3,13 +3,16 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"hoctap/internal/errs"
+	"hoctap/internal/ids"
 	"hoctap/reports"
 )
 
@@ -48,16 +51,59 @@ func (s *Server) routeReports(api fiber.Router) {
 	api.Post("/classes/:id/certificates", requireAuth, s.issueClassCertificates)
 }
 
-// reportsDirectoryHook drops reports' snapshots after a successful change to users or
-// units (through the API or the admin pages), so that a move, a deactivation or an import
-// shows in roll-ups at once rather than after reports.Config.CacheTTL. Enrolment and
-// progress changes are frequent and are left to the snapshots' lifetime.
+// reportsDirectoryHook tells reports about a successful change to users or units (through
+// the API or the admin pages), so that a move, a deactivation, a new user or a new unit
+// shows in roll-ups at once rather than after reports.Config.CacheTTL: a change to one
+// user or unit is applied to reports' directory snapshot (reports.UserChanged,
+// UnitChanged: one find by id); an import, or a new user whose id the hook cannot see (the
+// admin page answers with a redirect), marks the snapshots for a background reload
+// (reports.Invalidate). Enrolment and progress changes are frequent and are left to the
+// snapshots' lifetime.
 func (s *Server) reportsDirectoryHook(c *fiber.Ctx) error {
 	err := c.Next()
-	if err == nil && !safeMethod(c.Method()) && c.Response().StatusCode() < http.StatusBadRequest {
+	if err != nil || safeMethod(c.Method()) || c.Response().StatusCode() >= http.StatusBadRequest {
+		return err
+	}
+	if rerr := s.applyDirectoryChange(c); rerr != nil {
+		// The change itself is stored and answered; reports catches up with a reload.
+		s.log.Warn("reports: applying a directory change, reloading instead", "path", c.Path(), "err", rerr)
 		s.reports.Invalidate()
 	}
-	return err
+	return nil
+}
+
+// applyDirectoryChange passes the change a successful write to c.Path() made to reports.
+// Paths: {/api/v1,/admin}/users[/import|/{id}[/...]] and {/api/v1,/admin}/units[/{id}].
+func (s *Server) applyDirectoryChange(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	var kind, rest string
+	for _, prefix := range []string{"/api/v1/", "/admin/"} {
+		if r, ok := strings.CutPrefix(c.Path(), prefix); ok {
+			kind, rest, _ = strings.Cut(strings.Trim(r, "/"), "/")
+			break
+		}
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	if id == "" { // a creation: the API answers with the new document
+		var created struct {
+			ID string `json:"id"`
+		}
+		if strings.HasPrefix(string(c.Response().Header.ContentType()), fiber.MIMEApplicationJSON) &&
+			json.Unmarshal(c.Response().Body(), &created) == nil {
+			id = created.ID
+		}
+	}
+	switch {
+	case kind == "users" && ids.Valid(id):
+		return s.reports.UserChanged(ctx, id)
+	case kind == "units" && ids.Valid(id):
+		return s.reports.UnitChanged(ctx, id)
+	case kind == "units" && rest == "":
+		return s.reports.UnitsChanged(ctx)
+	default: // an import, or a user created through the admin page
+		s.reports.Invalidate()
+		return nil
+	}
 }
 
 // routeReportsHooks registers reportsDirectoryHook; routes calls it before the accounts

@@ -70,6 +70,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	}
 	defer closeServices()
+	go func() { // the first roll-ups after a start need not wait for the directory (reports.Warm)
+		if err := svc.Reports.Warm(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("warming the reports snapshots failed; the first roll-up loads them", "err", err.Error())
+		}
+	}()
 	if disk != nil {
 		mln, err := net.Listen("tcp", cfg.MediaAddr)
 		if err != nil {
