@@ -626,9 +626,14 @@ func (s *Service) reserveSeats(ctx context.Context, classID string, n int) (int,
 			k = min(n, c.Capacity-c.Enrolled)
 		}
 		if k <= 0 {
-			return 0, nil
+			repaired, err := s.repairSeats(ctx, c)
+			if err != nil || !repaired {
+				return 0, err
+			}
+			continue
 		}
-		res, err := s.classes.UpdateOne(ctx, bson.M{"_id": classID, "enrolled": c.Enrolled}, bson.M{"$inc": bson.M{"enrolled": k}})
+		res, err := s.classes.UpdateOne(ctx, bson.M{"_id": classID, "enrolled": c.Enrolled},
+			bson.M{"$inc": bson.M{"enrolled": k}, "$set": bson.M{"seats_reserved_at": s.now()}})
 		if err != nil {
 			return 0, fmt.Errorf("courses: reserve seats: %w", dbErr(err))
 		}
@@ -637,6 +642,37 @@ func (s *Service) reserveSeats(ctx context.Context, classID string, n int) (int,
 		}
 	}
 	return 0, fmt.Errorf("courses: the class is being enrolled into by others; try again: %w", errs.ErrConflict)
+}
+
+// seatRepairAge is how long after the last reservation a class's seat counter may be
+// recounted: longer than any enrolment takes between reserving seats and inserting.
+const seatRepairAge = 10 * time.Minute
+
+// repairSeats recounts a full class's seats from its enrolments. A process killed between
+// reserving seats and inserting the enrolments leaves the counter too high, and the class
+// would refuse learners it has room for. Only a class whose last reservation is older than
+// seatRepairAge is recounted, so seats that another enrolment holds right now are never
+// given away; the write is conditional on the counter it read. It reports whether it
+// freed seats.
+func (s *Service) repairSeats(ctx context.Context, c Class) (bool, error) {
+	if c.Capacity <= 0 || s.now().Sub(c.SeatsReservedAt) < seatRepairAge {
+		return false, nil
+	}
+	actual, err := s.enrolments.CountDocuments(ctx, bson.M{"class_id": c.ID})
+	if err != nil {
+		return false, fmt.Errorf("courses: recount seats: %w", dbErr(err))
+	}
+	if int(actual) >= c.Enrolled {
+		return false, nil
+	}
+	res, err := s.classes.UpdateOne(ctx, bson.M{"_id": c.ID, "enrolled": c.Enrolled}, bson.M{"$set": bson.M{"enrolled": int(actual)}})
+	if err != nil {
+		return false, fmt.Errorf("courses: recount seats: %w", dbErr(err))
+	}
+	if res.MatchedCount == 1 {
+		s.log.Warn("recounted the seats of a class whose counter a crash left too high", "class_id", c.ID, "counter", c.Enrolled, "enrolments", actual)
+	}
+	return true, nil
 }
 
 func (s *Service) releaseSeats(ctx context.Context, classID string, n int) error {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -327,5 +328,38 @@ func TestClassRole(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("ClassRole(%s, %s) = %q, %v; want %q", tt.classID, tt.userID, got, err, tt.want)
 		}
+	}
+}
+
+// TestSeatCounterLeftHighByACrashIsRepaired simulates a process killed between reserving
+// seats and inserting the enrolments: the class looks full. Once the reservation is older
+// than seatRepairAge, the next enrolment recounts and gets in; before that it is refused,
+// since the seats might belong to an enrolment still in progress.
+func TestSeatCounterLeftHighByACrashIsRepaired(t *testing.T) {
+	e := newEnv(t)
+	c := e.publishedCourse("SEAT")
+	cl := e.class(c, 2)
+	e.enrol(cl, e.learner)
+	if _, err := e.svc.reserveSeats(e.ctx, cl.ID, 1); err != nil { // the crashed enrolment
+		t.Fatal(err)
+	}
+	r, err := e.svc.EnrolUsers(e.ctx, e.trainer, cl.ID, []string{e.learner2.User.ID})
+	wantErr(t, err, nil)
+	if r.Enrolled != 0 || len(r.Refused) != 1 {
+		t.Fatalf("a seat that may be in use was given away: %+v", r)
+	}
+	e.clk.Advance(seatRepairAge + time.Second)
+	r, err = e.svc.EnrolUsers(e.ctx, e.trainer, cl.ID, []string{e.learner2.User.ID})
+	wantErr(t, err, nil)
+	if r.Enrolled != 1 {
+		t.Fatalf("after the repair age: %+v", r)
+	}
+	if n := e.countEnrolments(cl.ID); n != 2 {
+		t.Fatalf("%d enrolments in a class of 2", n)
+	}
+	got, err := e.svc.findClass(e.ctx, cl.ID)
+	wantErr(t, err, nil)
+	if got.Enrolled != 2 {
+		t.Fatalf("the seat counter says %d, want 2", got.Enrolled)
 	}
 }

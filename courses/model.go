@@ -157,10 +157,12 @@ type Class struct {
 	TrainerIDs []string `bson:"trainer_ids" json:"trainer_ids"`
 	// Enrolled counts enrolments; seats are reserved on it before inserting enrolments, so
 	// concurrent enrolments never exceed Capacity.
-	Enrolled  int       `bson:"enrolled" json:"enrolled"`
-	CreatedBy string    `bson:"created_by" json:"created_by"`
-	CreatedAt time.Time `bson:"created_at" json:"created_at"`
-	UpdatedAt time.Time `bson:"updated_at" json:"updated_at"`
+	Enrolled int `bson:"enrolled" json:"enrolled"`
+	// SeatsReservedAt is when seats were last reserved (see repairSeats).
+	SeatsReservedAt time.Time `bson:"seats_reserved_at,omitempty" json:"-"`
+	CreatedBy       string    `bson:"created_by" json:"created_by"`
+	CreatedAt       time.Time `bson:"created_at" json:"created_at"`
+	UpdatedAt       time.Time `bson:"updated_at" json:"updated_at"`
 }
 
 // Summary is a learner's progress in a class, kept on the enrolment so that lists need no
