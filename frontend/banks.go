@@ -35,6 +35,8 @@ type Authoring interface {
 	PendingEssays(ctx context.Context, actor accounts.Principal, quizID string) ([]assessment.PendingEssay, error)
 	GradeEssay(ctx context.Context, actor accounts.Principal, attemptID, questionID string, score float64, comment string) (assessment.Result, error)
 	UpdateQuiz(ctx context.Context, actor accounts.Principal, id string, in assessment.QuizInput) (assessment.Quiz, error)
+	ShareBank(ctx context.Context, actor accounts.Principal, name string, lecturerIDs []string) (assessment.Bank, error)
+	SetAccommodation(ctx context.Context, actor accounts.Principal, quizID, userID string, extraTimeS, extraAttempts int) (assessment.Accommodation, error)
 }
 
 // maxQuestionFile bounds an imported question file (the server's body limit is larger).
@@ -52,6 +54,8 @@ func (f *Frontend) mountBanks(r fiber.Router, signedIn func(fiber.Handler) []fib
 	r.Get("/teach/quizzes/:id", signedIn(f.quizResultsPage)...)
 	r.Post("/teach/quizzes/:id/grade", signedIn(f.gradeEssay)...)
 	r.Post("/teach/quizzes/:id/settings", signedIn(f.updateQuizSettings)...)
+	r.Post("/teach/bank/share", signedIn(f.shareBank)...)
+	r.Post("/teach/quizzes/:id/accommodations", signedIn(f.setAccommodation)...)
 }
 
 // Formats are the question file formats, for pickers.
@@ -130,6 +134,10 @@ type bankData struct {
 	Total     int
 	Formats   []importer.Format
 	Types     []assessment.Type
+	// CanShare is true for admins, who choose the lecturers a bank is shared with;
+	// SharedWith is their usernames.
+	CanShare   bool
+	SharedWith []string
 }
 
 // BankURL is the page of a bank.
@@ -147,7 +155,7 @@ func (v *view) TypeName(t assessment.Type) string { return v.T("qtype." + string
 func (v *view) FormatName(f importer.Format) string { return v.T("format." + string(f)) }
 
 var authoredTypes = []assessment.Type{assessment.TypeSingle, assessment.TypeMultiple, assessment.TypeTrueFalse,
-	assessment.TypeShortAnswer, assessment.TypeNumerical, assessment.TypeEssay}
+	assessment.TypeShortAnswer, assessment.TypeNumerical, assessment.TypeMatching, assessment.TypeOrdering, assessment.TypeEssay}
 
 func (f *Frontend) bankPage(c *fiber.Ctx) error {
 	return f.renderBank(c, f.newView(c, "banks"), c.Query("name"))
@@ -162,7 +170,14 @@ func (f *Frontend) renderBank(c *fiber.Ctx, v *view, name string) error {
 	if c.Query("ok") == "saved" && v.Flash == "" {
 		v.Flash, v.Notice = v.T("flash.saved"), "ok"
 	}
-	v.Data = bankData{Bank: name, Questions: page.Items, Total: page.Total, Formats: []importer.Format{importer.GIFT, importer.MoodleXML}, Types: authoredTypes}
+	d := bankData{Bank: name, Questions: page.Items, Total: page.Total, Formats: []importer.Format{importer.GIFT, importer.MoodleXML}, Types: authoredTypes}
+	if p.Has(accounts.RoleAdmin) {
+		d.CanShare = true
+		if d.SharedWith, err = f.bankSharing(c, p, name); err != nil {
+			return err
+		}
+	}
+	v.Data = d
 	return f.render(c, "bank", v)
 }
 
@@ -216,6 +231,22 @@ func questionInput(c *fiber.Ctx, bank string) (assessment.QuestionInput, error) 
 	case assessment.TypeShortAnswer:
 		for _, l := range lines {
 			in.Answers = append(in.Answers, assessment.AcceptedAnswer{Text: strings.TrimPrefix(l, "*"), Fraction: 1})
+		}
+	case assessment.TypeOrdering:
+		// The lines in the correct order; attempts show them shuffled.
+		for i, l := range lines {
+			in.Choices = append(in.Choices, assessment.ChoiceInput{ID: strconv.Itoa(i + 1), Text: l})
+		}
+	case assessment.TypeMatching:
+		// "left = right" per line; "= right" alone is a distractor.
+		for i, l := range lines {
+			left, right, ok := strings.Cut(l, "=")
+			left, right = strings.TrimSpace(left), strings.TrimSpace(right)
+			if !ok || right == "" {
+				fields.Add("choices", fmt.Sprintf("needs left = right on each line (line %d)", i+1))
+				break
+			}
+			in.Pairs = append(in.Pairs, assessment.Pair{ID: strconv.Itoa(i + 1), Left: left, Right: right})
 		}
 	case assessment.TypeNumerical:
 		val, ok := parseDecimal(strings.TrimSpace(c.FormValue("value")))
@@ -290,6 +321,18 @@ func questionFormData(q assessment.Question) questionData {
 		for _, a := range q.Answers {
 			lines = append(lines, a.Text)
 		}
+	case assessment.TypeOrdering:
+		for _, ch := range q.Choices {
+			lines = append(lines, ch.Text)
+		}
+	case assessment.TypeMatching:
+		for _, p := range q.Pairs {
+			if p.Left == "" {
+				lines = append(lines, "= "+p.Right)
+			} else {
+				lines = append(lines, p.Left+" = "+p.Right)
+			}
+		}
 	case assessment.TypeNumerical:
 		if len(q.Numeric) > 0 {
 			d.Value = strconv.FormatFloat(q.Numeric[0].Value, 'f', -1, 64)
@@ -318,12 +361,6 @@ func (f *Frontend) updateQuestion(c *fiber.Ctx) error {
 	in, err := questionInput(c, q.Bank)
 	if err == nil {
 		in.Version, in.Tags, in.Title, in.Format = q.Version, q.Tags, q.Title, q.Format
-		if q.Type == assessment.TypeMatching || q.Type == assessment.TypeOrdering {
-			in.Pairs, in.Choices = q.Pairs, nil
-			for _, ch := range q.Choices {
-				in.Choices = append(in.Choices, assessment.ChoiceInput{ID: ch.ID, Text: ch.Text, Correct: ch.Fraction > 0})
-			}
-		}
 		if _, err = f.d.Authoring.UpdateQuestion(ctx, p, q.ID, in); err == nil {
 			return c.Redirect("/teach/bank?name="+url.QueryEscape(q.Bank)+"&ok=saved", http.StatusSeeOther)
 		}
@@ -456,6 +493,8 @@ func (f *Frontend) quizResultsPage(c *fiber.Ctx) error {
 		v.Flash, v.Notice = v.T("flash.graded"), "ok"
 	} else if c.Query("ok") == "saved" {
 		v.Flash, v.Notice = v.T("flash.saved"), "ok"
+	} else if c.Query("ok") == "accommodation" {
+		v.Flash, v.Notice = v.T("flash.accommodation_saved"), "ok"
 	}
 	return f.renderQuizResults(c, v, p)
 }

@@ -29,6 +29,8 @@ var reasonKeys = []struct{ prefix, key string }{
 	{"is not a whole number", "reason.whole_number"},
 	{"is not a date", "reason.date"},
 	{"at most 500 at once", "reason.too_many"},
+	{"needs left = right", "reason.matching_line"},
+	{"no such user", "reason.no_such_user"},
 }
 
 func (v *view) reason(r string) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hoctap/accounts"
+	"hoctap/assessment"
 	"hoctap/courses"
 )
 
@@ -209,5 +210,149 @@ func TestCertificateRevocationPages(t *testing.T) {
 	// Revoking again is a conflict.
 	if status, _ := w.do(t, officer, http.MethodPost, m[1], url.Values{"reason": {"Lần nữa"}, "unit_id": {unit}}); status != http.StatusConflict {
 		t.Errorf("revoking twice: %d, want 409", status)
+	}
+}
+
+func TestBankSharingAndQuestionForms(t *testing.T) {
+	w := newLearnWorld(t)
+	ctx := context.Background()
+	lecturer, _ := w.staffToken(t, "gv.chia.se", []accounts.Role{accounts.RoleLecturer})
+	other, _ := w.staffToken(t, "gv.khac", []accounts.Role{accounts.RoleLecturer})
+	pts := 1.0
+	if _, err := w.asm.CreateQuestion(ctx, w.adminP, assessment.QuestionInput{Bank: "Kỹ năng số", Type: assessment.TypeSingle, Text: "Câu 1?", Points: &pts,
+		Choices: []assessment.ChoiceInput{{ID: "a", Text: "Đúng", Correct: true}, {ID: "b", Text: "Sai"}}}); err != nil {
+		t.Fatal(err)
+	}
+	sees := func(token string) bool {
+		_, body := w.do(t, token, http.MethodGet, "/teach/banks", nil)
+		return strings.Contains(visible(body), "Kỹ năng số")
+	}
+	if sees(lecturer) {
+		t.Fatal("the lecturer sees the bank before it is shared")
+	}
+	// The admin's bank page has the sharing form; a lecturer's has not and is refused.
+	if _, body := w.do(t, w.admin, http.MethodGet, "/teach/bank?name=Kỹ+năng+số", nil); !strings.Contains(body, `action="/teach/bank/share"`) {
+		t.Errorf("the admin's bank page lacks the sharing form")
+	}
+	if status, _ := w.do(t, lecturer, http.MethodPost, "/teach/bank/share", url.Values{"bank": {"Kỹ năng số"}, "usernames": {"gv.chia.se"}}); status != http.StatusForbidden {
+		t.Errorf("a lecturer sharing a bank: %d, want 403", status)
+	}
+	// An unknown username is refused and shares with nobody.
+	status, body := w.do(t, w.admin, http.MethodPost, "/teach/bank/share", url.Values{"bank": {"Kỹ năng số"}, "usernames": {"gv.chia.se\nkhong.co.ai"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="share-error"`) {
+		t.Errorf("sharing with an unknown username: %d\n%s", status, visible(body))
+	}
+	if sees(lecturer) {
+		t.Error("a refused sharing shared the bank")
+	}
+	if status, loc := w.do(t, w.admin, http.MethodPost, "/teach/bank/share", url.Values{"bank": {"Kỹ năng số"}, "usernames": {"gv.chia.se"}}); status != http.StatusSeeOther {
+		t.Fatalf("sharing: %d %s", status, loc)
+	}
+	if !sees(lecturer) || sees(other) {
+		t.Errorf("after sharing, the named lecturer should see the bank and the other not")
+	}
+	if _, body := w.do(t, w.admin, http.MethodGet, "/teach/bank?name=Kỹ+năng+số", nil); !strings.Contains(visible(body), "Đang chia sẻ với 1 giảng viên.") {
+		t.Errorf("the bank page does not show the sharing:\n%s", visible(body))
+	}
+
+	// Matching and ordering questions from the form.
+	status, body = w.do(t, w.admin, http.MethodPost, "/teach/bank/questions", url.Values{"bank": {"Kỹ năng số"}, "type": {"matching"}, "text": {"Ghép cơ quan với chức năng"}, "choices": {"Quốc hội = Lập pháp\nkhông có dấu bằng"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(visible(body), "Mỗi dòng phải có dạng «vế trái = vế phải».") {
+		t.Errorf("a matching line without '=': %d\n%s", status, visible(body))
+	}
+	if status, body := w.do(t, w.learner, http.MethodPost, "/teach/bank/questions", url.Values{"bank": {"Kỹ năng số"}, "type": {"ordering"}, "text": {"X"}, "choices": {"A\nB"}}); status != http.StatusForbidden {
+		t.Errorf("a learner adding a question: %d\n%s", status, visible(body))
+	}
+	if page, err := w.asm.ListQuestions(ctx, w.adminP, assessment.QuestionFilter{Bank: "Kỹ năng số"}); err != nil || page.Total != 1 {
+		t.Fatalf("refused questions were stored: %v %d", err, page.Total)
+	}
+	for _, q := range []url.Values{
+		{"bank": {"Kỹ năng số"}, "type": {"matching"}, "text": {"Ghép cơ quan với chức năng"}, "choices": {"Quốc hội = Lập pháp\nChính phủ = Hành pháp\nTòa án = Tư pháp\n= Giám sát tối cao"}},
+		{"bank": {"Kỹ năng số"}, "type": {"ordering"}, "text": {"Sắp xếp các cấp hành chính từ cao xuống thấp"}, "choices": {"Trung ương\nTỉnh\nXã"}},
+	} {
+		if status, loc := w.do(t, w.admin, http.MethodPost, "/teach/bank/questions", q); status != http.StatusSeeOther {
+			t.Fatalf("creating a %s question: %d %s", q.Get("type"), status, loc)
+		}
+	}
+	page, err := w.asm.ListQuestions(ctx, w.adminP, assessment.QuestionFilter{Bank: "Kỹ năng số"})
+	if err != nil || page.Total != 3 {
+		t.Fatalf("questions stored: %v %d", err, page.Total)
+	}
+	for _, q := range page.Items {
+		switch q.Type {
+		case assessment.TypeMatching:
+			if len(q.Pairs) != 4 || q.Pairs[0].Left != "Quốc hội" || q.Pairs[0].Right != "Lập pháp" || q.Pairs[3].Left != "" {
+				t.Errorf("matching pairs stored: %+v", q.Pairs)
+			}
+			_, body := w.do(t, w.admin, http.MethodGet, "/teach/questions/"+q.ID, nil)
+			if !strings.Contains(body, "Quốc hội = Lập pháp\nChính phủ = Hành pháp\nTòa án = Tư pháp\n= Giám sát tối cao") {
+				t.Errorf("the edit form does not show the pairs:\n%s", body)
+			}
+			if status, _ := w.do(t, w.admin, http.MethodPost, "/teach/questions/"+q.ID, url.Values{"type": {"matching"}, "text": {q.Text}, "choices": {"Quốc hội = Lập pháp\nChính phủ = Hành pháp"}}); status != http.StatusSeeOther {
+				t.Errorf("editing the pairs: %d", status)
+			}
+			if q2, err := w.asm.GetQuestion(ctx, w.adminP, q.ID); err != nil || len(q2.Pairs) != 2 {
+				t.Errorf("the edited pairs were not stored: %v %+v", err, q2.Pairs)
+			}
+		case assessment.TypeOrdering:
+			if len(q.Choices) != 3 || q.Choices[0].Text != "Trung ương" || q.Choices[2].Text != "Xã" {
+				t.Errorf("ordering items stored: %+v", q.Choices)
+			}
+		}
+	}
+}
+
+func TestAccommodationForm(t *testing.T) {
+	w := newLearnWorld(t)
+	ctx := context.Background()
+	pts := 1.0
+	q, err := w.asm.CreateQuestion(ctx, w.adminP, assessment.QuestionInput{Bank: "Kỹ năng số", Type: assessment.TypeSingle, Text: "Câu 1?", Points: &pts,
+		Choices: []assessment.ChoiceInput{{ID: "a", Text: "Đúng", Correct: true}, {ID: "b", Text: "Sai"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiz, err := w.asm.CreateQuiz(ctx, w.adminP, assessment.QuizInput{CourseID: w.courseID, Title: "Kiểm tra một lần", MaxAttempts: 1,
+		Items: []assessment.Item{{QuestionID: q.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func() (int, string) {
+		return w.do(t, w.learner, http.MethodPost, "/learn/quizzes/"+quiz.ID+"/start", url.Values{})
+	}
+	status, loc := start()
+	if status != http.StatusSeeOther {
+		t.Fatalf("first attempt: %d %s", status, loc)
+	}
+	if status, _ := w.do(t, w.learner, http.MethodPost, loc, url.Values{"q_" + q.ID: {"a"}, "action": {"submit"}}); status != http.StatusSeeOther {
+		t.Fatalf("submitting: %d", status)
+	}
+	if status, _ := start(); status != http.StatusConflict {
+		t.Fatalf("a second attempt before any accommodation: %d, want 409", status)
+	}
+	path := "/teach/quizzes/" + quiz.ID + "/accommodations"
+	if _, body := w.do(t, w.admin, http.MethodGet, "/teach/quizzes/"+quiz.ID, nil); !strings.Contains(body, `action="`+path+`"`) {
+		t.Errorf("the results page lacks the accommodation form")
+	}
+	// A learner is refused; bad numbers and an unknown username are refused, changing nothing.
+	if status, _ := w.do(t, w.learner, http.MethodPost, path, url.Values{"username": {"hoc.vien"}, "extra_attempts": {"5"}}); status != http.StatusForbidden {
+		t.Errorf("a learner setting an accommodation: %d, want 403", status)
+	}
+	status, body := w.do(t, w.admin, http.MethodPost, path, url.Values{"username": {"hoc.vien"}, "extra_time_min": {"mười"}, "extra_attempts": {"1"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="a-time-error"`) {
+		t.Errorf("a bad extra time: %d\n%s", status, visible(body))
+	}
+	status, body = w.do(t, w.admin, http.MethodPost, path, url.Values{"username": {"khong.co.ai"}, "extra_attempts": {"1"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(visible(body), "Không có người dùng với tên đăng nhập này.") {
+		t.Errorf("an unknown learner: %d\n%s", status, visible(body))
+	}
+	if status, _ := start(); status != http.StatusConflict {
+		t.Fatalf("refused accommodations gave an attempt: %d", status)
+	}
+	// The trainer's (here the admin's) accommodation gives one more attempt.
+	if status, loc := w.do(t, w.admin, http.MethodPost, path, url.Values{"username": {"hoc.vien"}, "extra_time_min": {"10"}, "extra_attempts": {"1"}}); status != http.StatusSeeOther || !strings.HasSuffix(loc, "?ok=accommodation") {
+		t.Fatalf("setting an accommodation: %d %s", status, loc)
+	}
+	if status, loc := start(); status != http.StatusSeeOther {
+		t.Errorf("the extra attempt: %d %s", status, loc)
 	}
 }

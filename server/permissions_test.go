@@ -594,6 +594,8 @@ var permRequests = map[string]permReq{
 	"GET /teach/quizzes/{id}":                   {path: "/teach/quizzes/{quiz}"},
 	"POST /teach/quizzes/{id}/grade":            {path: "/teach/quizzes/{quiz}/grade", form: url.Values{"attempt_id": {"{attempt}"}, "question_id": {"{question}"}, "score": {"4"}}, phase: 1},
 	"POST /teach/quizzes/{id}/settings":         {path: "/teach/quizzes/{quiz}/settings", form: url.Values{"pass_percent": {"50"}}, phase: 1},
+	"POST /teach/quizzes/{id}/accommodations":   {path: "/teach/quizzes/{quiz}/accommodations", form: url.Values{"username": {"pm_hv1"}, "extra_time_min": {"5"}, "extra_attempts": {"1"}}, phase: 1},
+	"POST /teach/bank/share":                    {path: "/teach/bank/share", form: url.Values{"bank": {"PM-Bank"}, "usernames": {""}}, phase: 1},
 	"GET /teach/courses":                        {path: "/teach/courses"},
 	"POST /teach/courses":                       {path: "/teach/courses", form: url.Values{"code": {"PM-03"}, "title": {"Khoá trang"}, "category": {"ky_nang_so"}}, phase: 1},
 	"GET /teach/courses/{id}":                   {path: "/teach/courses/{course}"},
