@@ -114,11 +114,22 @@ func province(b testing.TB, w *world) (root accounts.Unit, course CourseInfo) {
 
 // BenchmarkTargetStatusProvince rolls up a target over a province of 40,000 staff in
 // 3,000 units with 30,000 enrolments (embedded FerretDB unless HOCTAP_TEST_MONGODB_URI):
-// "warm" reuses the directory and enrolment snapshots (the usual case within CacheTTL),
-// "cold" reads everything from the database on every call.
+// "warm" reuses the directory and enrolment snapshots (the usual case within CacheTTL);
+// "after one user changed" moves one user to another unit through accounts (not timed)
+// and then times UserChanged and the status that must show the move; "cold" is a new
+// service on every call (the first request after a start without Warm), reading
+// everything from the database.
 func BenchmarkTargetStatusProvince(b *testing.B) {
 	w := newWorld(b)
-	w.svc.learn = &mongoLearning{fakeLearning: w.learn, EnrolmentReader: NewEnrolmentReader(w.db.Database)}
+	learn := &mongoLearning{fakeLearning: w.learn, EnrolmentReader: NewEnrolmentReader(w.db.Database)}
+	fresh := func() *Service {
+		svc, err := New(Config{DB: w.db.Database, Clock: w.clock.Now, Directory: NewAccountsDirectory(w.acc, w.db.Database), Learning: learn})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return svc
+	}
+	w.svc = fresh()
 	root, course := province(b, w)
 	ctx := context.Background()
 	tg := must(w.svc.CreateTarget(ctx, w.admin, NewTarget{UnitID: root.ID, Title: "DVC", CourseID: course.ID,
@@ -137,11 +148,49 @@ func BenchmarkTargetStatusProvince(b *testing.B) {
 		}
 		check(b, st)
 	})
+	b.Run("after one user changed", func(b *testing.B) {
+		first := must(w.svc.TargetStatus(ctx, w.admin, tg.ID, StatusQuery{}))
+		d, _, err := w.svc.directory(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		u := d.users[0]
+		// From the user's district to another one, and back, and so on.
+		from, to := d.byID[u.UnitID].ParentID, first.Children[0].Unit.ID
+		if to == from {
+			to = first.Children[1].Unit.ID
+		}
+		staff := func(st TargetStatus) map[string]int {
+			out := map[string]int{}
+			for _, c := range st.Children {
+				out[c.Unit.ID] = c.Staff
+			}
+			return out
+		}
+		st, prev := first, staff(first)
+		for b.Loop() {
+			b.StopTimer()
+			must(w.acc.UpdateUser(ctx, w.admin, u.ID, accounts.UserPatch{UnitID: &to}))
+			b.StartTimer()
+			if err := w.svc.UserChanged(ctx, u.ID); err != nil {
+				b.Fatal(err)
+			}
+			st = must(w.svc.TargetStatus(ctx, w.admin, tg.ID, StatusQuery{}))
+			b.StopTimer()
+			now := staff(st)
+			if now[to] != prev[to]+1 || now[from] != prev[from]-1 {
+				b.Fatalf("the move does not show: %d→%d, %d→%d", prev[from], now[from], prev[to], now[to])
+			}
+			prev, from, to = now, to, from
+			b.StartTimer()
+		}
+		check(b, st)
+	})
 	b.Run("cold", func(b *testing.B) {
 		var st TargetStatus
 		for b.Loop() {
-			w.svc.Invalidate()
-			st = must(w.svc.TargetStatus(ctx, w.admin, tg.ID, StatusQuery{}))
+			svc := fresh()
+			st = must(svc.TargetStatus(ctx, w.admin, tg.ID, StatusQuery{}))
 		}
 		check(b, st)
 	})

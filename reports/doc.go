@@ -41,15 +41,34 @@
 // attendance) are each read once and rolled up in memory by unit path. On embedded
 // FerretDB reading 40,000 users and 30,000 enrolments takes many seconds, so both are kept
 // as snapshots: fresh for Config.CacheTTL (30 s), then served up to Config.MaxStale
-// (10 min) while one background load replaces them; Invalidate drops them (the server
-// calls it after every change to users or units, so moves and deactivations show at
-// once), and every status tells the time of its data (AsOf). BenchmarkTargetStatusProvince measures a
-// province of 40,000 staff in 3,000 units both ways (figures in docs/BENCHMARKS.md).
+// (10 min) while one background load replaces them. Warm loads them at start-up (the
+// server runs it in the background; a request meanwhile waits for that same load), and
+// every status tells the time of its data (AsOf). BenchmarkTargetStatusProvince measures a
+// province of 40,000 staff in 3,000 units (figures in docs/BENCHMARKS.md).
+//
+// Changes to the directory are applied, not reloaded: the server calls UserChanged after a
+// user is created, moved, renamed, given a position, deactivated or reactivated, and
+// UnitChanged after a unit is created, renamed or moved (its subtree moves with it). Each
+// reads that one document by id and applies it to a copy of the directory snapshot, so the
+// next roll-up shows it and nobody waits for a reload. Per-metric data is keyed by user,
+// not by unit, so a directory change never needs it reloaded; enrolments, progress, quiz
+// results and attendance follow CacheTTL.
+//
+// Bulk changes (a CSV import), and a user created through the admin page (which answers
+// with a redirect, so the server does not see the new id), call Invalidate, which drops
+// nothing: it marks the snapshots
+// stale and reloads them in the background. The rule that keeps figures right: a snapshot
+// is always one consistent read (every person counted once, in one unit) plus every
+// change applied since, and a load that was running while a change was applied replays
+// that change before it is stored, so a reload never brings back a state older than a
+// change already shown. Until the reload after an import lands (seconds to a minute at
+// 40,000 staff), the people the import touched are shown as they were before it, and AsOf
+// is the time of that older read; a snapshot older than MaxStale is never served.
 //
 // Reads of other domains' data go through small interfaces (Directory, Learning, Quizzes,
 // Attendance). Two read another package's collection directly, read-only and projected,
-// because the owner offers no bulk read yet: AccountsDirectory.ListActiveStaff (users)
-// and EnrolmentReader (enrolments).
+// because the owner offers no bulk or projected read yet: AccountsDirectory.ListActiveStaff
+// and FindStaff (users) and EnrolmentReader (enrolments).
 //
 // Certificates are issued by IssueCertificate, exactly once per learner and class; it is
 // meant to be called when courses records a completion, and ListMyCertificates and
