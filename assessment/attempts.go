@@ -660,7 +660,7 @@ func (s *Service) GetAttempt(ctx context.Context, actor accounts.Principal, atte
 	}
 	rv := ReviewOptions{}
 	if a.UserID != actor.User.ID {
-		ok, err := s.canSeeResults(ctx, actor, q)
+		ok, err := s.canSeeLearner(ctx, actor, q, a.UserID)
 		if err != nil {
 			return AttemptView{}, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,23 @@ func (f *fakeEnrolments) IsTrainerOfCourse(_ context.Context, userID, courseID s
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.trainers[userID+"|"+courseID], nil
+}
+
+// LearnersTaughtBy: the fake has one class per course, so a trainer of the course teaches
+// every learner enrolled in it.
+func (f *fakeEnrolments) LearnersTaughtBy(_ context.Context, trainerID, courseID string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.trainers[trainerID+"|"+courseID] {
+		return nil, nil
+	}
+	var out []string
+	for k := range f.enrolled {
+		if user, course, _ := strings.Cut(k, "|"); course == courseID {
+			out = append(out, user)
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeEnrolments) enrol(userID, courseID string) {

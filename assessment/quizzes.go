@@ -366,6 +366,12 @@ func (s *Service) SetAccommodation(ctx context.Context, actor accounts.Principal
 	if !ok {
 		return Accommodation{}, fmt.Errorf("assessment: accommodations: %w", errs.ErrForbidden)
 	}
+	if ok, err := s.canSeeLearner(ctx, actor, q, userID); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("assessment: learner %s: %w", userID, errs.ErrNotFound)
+		}
+		return Accommodation{}, err
+	}
 	var f errs.Fields
 	f.Check(!ids.Valid(userID), "user_id", "is not a user id")
 	f.Check(extraTimeS < 0 || extraTimeS > maxExtraTimeS, "extra_time_s", "must be between 0 and 604800")

@@ -34,7 +34,8 @@ func (s *Service) QuizResults(ctx context.Context, actor accounts.Principal, qui
 	if err != nil {
 		return QuizResults{}, err
 	}
-	if ok, err := s.canSeeResults(ctx, actor, q); err != nil {
+	scope, ok, err := s.resultScope(ctx, actor, q)
+	if err != nil {
 		return QuizResults{}, err
 	} else if !ok {
 		return QuizResults{}, fmt.Errorf("assessment: quiz results: %w", errs.ErrForbidden)
@@ -43,6 +44,7 @@ func (s *Service) QuizResults(ctx context.Context, actor accounts.Principal, qui
 	if err != nil {
 		return QuizResults{}, err
 	}
+	list = slices.DeleteFunc(list, func(a Attempt) bool { return !scope.has(a.UserID) })
 	r := QuizResults{QuizID: q.ID, Grading: q.Grading, PassPercent: q.PassPercent, Attempts: []AttemptSummary{}, Learners: []Grade{}}
 	byUser := map[string][]Attempt{}
 	var users []string
@@ -82,7 +84,7 @@ func (s *Service) QuizGrade(ctx context.Context, actor accounts.Principal, quizI
 		return Grade{}, err
 	}
 	if userID != actor.User.ID {
-		if ok, err := s.canSeeResults(ctx, actor, q); err != nil {
+		if ok, err := s.canSeeLearner(ctx, actor, q, userID); err != nil {
 			return Grade{}, err
 		} else if !ok {
 			return Grade{}, fmt.Errorf("assessment: grade: %w", errs.ErrNotFound)
@@ -149,7 +151,8 @@ func (s *Service) PendingEssays(ctx context.Context, actor accounts.Principal, q
 	if err != nil {
 		return nil, err
 	}
-	if ok, err := s.canSeeResults(ctx, actor, q); err != nil {
+	scope, ok, err := s.resultScope(ctx, actor, q)
+	if err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, fmt.Errorf("assessment: pending essays: %w", errs.ErrForbidden)
@@ -169,6 +172,9 @@ func (s *Service) PendingEssays(ctx context.Context, actor accounts.Principal, q
 	}
 	out := []PendingEssay{}
 	for _, a := range list {
+		if !scope.has(a.UserID) {
+			continue
+		}
 		for _, r := range a.Result.Questions {
 			if r.Status != ResultPending {
 				continue
@@ -206,6 +212,11 @@ func (s *Service) GradeEssay(ctx context.Context, actor accounts.Principal, atte
 			return Result{}, err
 		} else if !ok {
 			return Result{}, fmt.Errorf("assessment: grade essay: %w", errs.ErrForbidden)
+		}
+		if ok, err := s.canSeeLearner(ctx, actor, q, a.UserID); err != nil {
+			return Result{}, err
+		} else if !ok {
+			return Result{}, fmt.Errorf("assessment: attempt %s: %w", attemptID, errs.ErrNotFound)
 		}
 		if a.Status != StatusSubmitted {
 			return Result{}, fmt.Errorf("assessment: the attempt is not submitted yet: %w", errs.ErrConflict)

@@ -40,6 +40,9 @@ type Enrolments interface {
 	IsEnrolledInCourse(ctx context.Context, userID, courseID string) (bool, error)
 	// IsTrainerOfCourse reports whether the user trains a class of the course.
 	IsTrainerOfCourse(ctx context.Context, userID, courseID string) (bool, error)
+	// LearnersTaughtBy lists the learners of the classes of the course that the trainer
+	// trains.
+	LearnersTaughtBy(ctx context.Context, trainerID, courseID string) ([]string, error)
 }
 
 // CompletionNotifier is told when a learner's result on a required quiz changes, so that
@@ -199,20 +202,59 @@ func dbErr(err error) error {
 func isAdmin(p accounts.Principal) bool    { return p.Has(accounts.RoleAdmin) }
 func isLecturer(p accounts.Principal) bool { return p.Has(accounts.RoleLecturer) }
 
-// canSeeResults reports whether the caller may read every attempt of a quiz and grade its
-// essays: admins, the quiz owner, and trainers of the course.
-func (s *Service) canSeeResults(ctx context.Context, actor accounts.Principal, q Quiz) (bool, error) {
+// learnerScope is whose results a caller may read on one quiz.
+type learnerScope struct {
+	all      bool            // admins and the quiz owner: every learner
+	learners map[string]bool // trainers: the learners of the classes they train
+}
+
+func (l learnerScope) has(userID string) bool { return l.all || l.learners[userID] }
+
+// resultScope says whose attempts of quiz q the caller may read and grade: everyone's for
+// admins and the quiz owner; for a trainer of the course, only the learners of the
+// classes they train (a trainer of another class of the same course sees none of ours).
+// ok is false for anyone else.
+func (s *Service) resultScope(ctx context.Context, actor accounts.Principal, q Quiz) (scope learnerScope, ok bool, err error) {
 	if isAdmin(actor) || (isLecturer(actor) && q.OwnerID == actor.User.ID) {
-		return true, nil
+		return learnerScope{all: true}, true, nil
 	}
-	if actor.Has(accounts.RoleTrainer) {
-		ok, err := s.enrolments.IsTrainerOfCourse(ctx, actor.User.ID, q.CourseID)
-		if err != nil {
-			return false, fmt.Errorf("assessment: check trainer: %w", err)
-		}
-		return ok, nil
+	if !actor.Has(accounts.RoleTrainer) {
+		return learnerScope{}, false, nil
 	}
-	return false, nil
+	trains, err := s.enrolments.IsTrainerOfCourse(ctx, actor.User.ID, q.CourseID)
+	if err != nil || !trains {
+		return learnerScope{}, false, wrapTrainerErr(err)
+	}
+	taught, err := s.enrolments.LearnersTaughtBy(ctx, actor.User.ID, q.CourseID)
+	if err != nil {
+		return learnerScope{}, false, wrapTrainerErr(err)
+	}
+	scope.learners = make(map[string]bool, len(taught))
+	for _, id := range taught {
+		scope.learners[id] = true
+	}
+	return scope, true, nil
+}
+
+func wrapTrainerErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("assessment: check trainer: %w", err)
+}
+
+// canSeeResults reports whether the caller may open a quiz's results at all (admins, the
+// quiz owner, trainers of the course); which learners they see is resultScope's answer.
+func (s *Service) canSeeResults(ctx context.Context, actor accounts.Principal, q Quiz) (bool, error) {
+	_, ok, err := s.resultScope(ctx, actor, q)
+	return ok, err
+}
+
+// canSeeLearner reports whether the caller may read, grade or accommodate learner
+// userID's attempts of quiz q.
+func (s *Service) canSeeLearner(ctx context.Context, actor accounts.Principal, q Quiz, userID string) (bool, error) {
+	scope, ok, err := s.resultScope(ctx, actor, q)
+	return ok && scope.has(userID), err
 }
 
 func (s *Service) cacheAttempt(a *Attempt) {

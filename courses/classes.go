@@ -822,3 +822,41 @@ func (s *Service) IsTrainerOfCourse(ctx context.Context, userID, courseID string
 	}
 	return n > 0, nil
 }
+
+// LearnersTaughtBy returns the ids of the learners enrolled in the classes of courseID
+// that trainerID trains: a trainer reads and grades their own learners' quizzes, not those
+// of another trainer's class of the same course. Errors wrap errs.ErrUnavailable.
+func (s *Service) LearnersTaughtBy(ctx context.Context, trainerID, courseID string) ([]string, error) {
+	cur, err := s.classes.Find(ctx, bson.M{"course_id": courseID, "trainer_ids": trainerID}, options.Find().SetProjection(bson.M{"_id": 1}))
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	var classes []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &classes); err != nil {
+		return nil, dbErr(err)
+	}
+	if len(classes) == 0 {
+		return nil, nil
+	}
+	classIDs := make([]string, len(classes))
+	for i, c := range classes {
+		classIDs[i] = c.ID
+	}
+	cur, err = s.enrolments.Find(ctx, bson.M{"class_id": bson.M{"$in": classIDs}}, options.Find().SetProjection(bson.M{"user_id": 1}))
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	var rows []struct {
+		UserID string `bson:"user_id"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, dbErr(err)
+	}
+	learners := make([]string, len(rows))
+	for i, r := range rows {
+		learners[i] = r.UserID
+	}
+	return learners, nil
+}

@@ -419,6 +419,10 @@ func (e enrolmentsOf) IsTrainerOfCourse(context.Context, string, string) (bool, 
 	return false, nil
 }
 
+func (e enrolmentsOf) LearnersTaughtBy(context.Context, string, string) ([]string, error) {
+	return nil, nil
+}
+
 func TestQuizPages(t *testing.T) {
 	w := newLearnWorld(t)
 	ctx := context.Background()

@@ -354,3 +354,60 @@ func mustMarshal(t *testing.T, v any) string {
 }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// TestTrainersSeeOnlyTheirOwnLearners: a trainer of another class of the same course
+// cannot read, grade or accommodate our learner's quiz, and sees none of our learners in
+// the results; the class's own trainer can.
+func TestTrainersSeeOnlyTheirOwnLearners(t *testing.T) {
+	f := newAssessmentFixture(t)
+	ts := f.ts
+	ctx := context.Background()
+	admin, err := ts.svc.Accounts.Authenticate(ctx, f.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unitID string
+	{
+		var me accounts.User
+		ts.call(t, "GET", "/api/v1/me", f.lecturer, nil, http.StatusOK, &me)
+		unitID = me.UnitID
+	}
+	other := createUser(t, ts, f.admin, "giangday2", unitID, accounts.RoleTrainer)
+	now := time.Now().UTC()
+	if _, err := ts.svc.Courses.CreateClass(ctx, admin, f.course.ID, courses.ClassInput{Name: "Lớp 2", StartsAt: now.Add(-time.Hour), EndsAt: now.AddDate(0, 1, 0), TrainerIDs: []string{other.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	otherTrainer := ts.login(t, "giangday2", "password-123")
+
+	var q assessment.Question
+	ts.call(t, "POST", "/api/v1/questions", f.lecturer, map[string]any{"bank": "B", "type": "essay", "text": "Trình bày…", "points": 5}, http.StatusCreated, &q)
+	var quiz assessment.Quiz
+	ts.call(t, "POST", "/api/v1/quizzes", f.lecturer, map[string]any{"course_id": f.course.ID, "title": "Tự luận", "time_limit_s": 600, "max_attempts": 1, "pass_percent": 50,
+		"items": []any{map[string]any{"question_id": q.ID}}}, http.StatusCreated, &quiz)
+	var a assessment.AttemptView
+	ts.call(t, "POST", "/api/v1/quizzes/"+quiz.ID+"/attempts", f.learner1, nil, http.StatusCreated, &a)
+	ts.call(t, "PUT", "/api/v1/attempts/"+a.ID+"/answers", f.learner1, map[string]any{"answers": map[string]any{q.ID: "Bài làm"}}, http.StatusOK, nil)
+	ts.call(t, "POST", "/api/v1/attempts/"+a.ID+"/submit", f.learner1, nil, http.StatusOK, nil)
+	learnerID := mustUserID(t, ts, f.learner1)
+
+	ts.call(t, "GET", "/api/v1/attempts/"+a.ID, f.trainer, nil, http.StatusOK, nil)
+	ts.callErr(t, "GET", "/api/v1/attempts/"+a.ID, otherTrainer, nil, http.StatusNotFound, "not_found")
+	ts.callErr(t, "GET", "/api/v1/quizzes/"+quiz.ID+"/grades/"+learnerID, otherTrainer, nil, http.StatusNotFound, "not_found")
+	ts.callErr(t, "PUT", "/api/v1/attempts/"+a.ID+"/grades/"+q.ID, otherTrainer, map[string]any{"score": 5, "comment": "Tốt"}, http.StatusNotFound, "not_found")
+	var theirs, ours assessment.QuizResults
+	ts.call(t, "GET", "/api/v1/quizzes/"+quiz.ID+"/results", otherTrainer, nil, http.StatusOK, &theirs)
+	ts.call(t, "GET", "/api/v1/quizzes/"+quiz.ID+"/results", f.trainer, nil, http.StatusOK, &ours)
+	if len(theirs.Learners) != 0 || len(theirs.Attempts) != 0 || len(ours.Learners) != 1 {
+		t.Fatalf("the other trainer sees %d learners, ours %d", len(theirs.Learners), len(ours.Learners))
+	}
+	var pending list[assessment.PendingEssay]
+	ts.call(t, "GET", "/api/v1/quizzes/"+quiz.ID+"/essays", otherTrainer, nil, http.StatusOK, &pending)
+	if pending.Total != 0 {
+		t.Fatalf("the other trainer sees %d essays to grade", pending.Total)
+	}
+	ts.call(t, "GET", "/api/v1/quizzes/"+quiz.ID+"/essays", f.trainer, nil, http.StatusOK, &pending)
+	if pending.Total != 1 {
+		t.Fatalf("our trainer sees %d essays to grade", pending.Total)
+	}
+	ts.call(t, "PUT", "/api/v1/attempts/"+a.ID+"/grades/"+q.ID, f.trainer, map[string]any{"score": 5, "comment": "Tốt"}, http.StatusOK, nil)
+}
