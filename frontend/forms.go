@@ -31,6 +31,7 @@ var reasonKeys = []struct{ prefix, key string }{
 	{"at most 500 at once", "reason.too_many"},
 	{"needs left = right", "reason.matching_line"},
 	{"no such user", "reason.no_such_user"},
+	{"the course has no such published revision", "classes.no_such_revision"},
 }
 
 func (v *view) reason(r string) string {

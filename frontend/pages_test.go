@@ -356,3 +356,87 @@ func TestAccommodationForm(t *testing.T) {
 		t.Errorf("the extra attempt: %d %s", status, loc)
 	}
 }
+
+func TestArchiveRenameAndRevisionPages(t *testing.T) {
+	w := newLearnWorld(t)
+	ctx := context.Background()
+	coursePath := "/teach/courses/" + w.courseID
+	other, _ := w.staffToken(t, "gv.khac", []accounts.Role{accounts.RoleLecturer})
+
+	// Rename a module: refused for a learner and another lecturer, an empty title is
+	// refused on the module's own form, a good one is stored.
+	course, err := w.crs.GetCourse(ctx, w.adminP, w.courseID)
+	if err != nil || len(course.Modules) == 0 {
+		t.Fatalf("course: %v", err)
+	}
+	modPath := coursePath + "/modules/" + course.Modules[0].ID
+	if status, _ := w.do(t, w.learner, http.MethodPost, modPath, url.Values{"title": {"Của học viên"}}); status != http.StatusForbidden {
+		t.Errorf("a learner renaming a module: %d, want 403", status)
+	}
+	if status, _ := w.do(t, other, http.MethodPost, modPath, url.Values{"title": {"Của người khác"}}); status != http.StatusForbidden {
+		t.Errorf("another lecturer renaming a module: %d, want 403", status)
+	}
+	status, body := w.do(t, w.admin, http.MethodPost, modPath, url.Values{"title": {"  "}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="rename-`+course.Modules[0].ID+`-error"`) {
+		t.Errorf("an empty module title: %d\n%s", status, visible(body))
+	}
+	if status, loc := w.do(t, w.admin, http.MethodPost, modPath, url.Values{"title": {"Chương 1: Khái quát"}}); status != http.StatusSeeOther {
+		t.Fatalf("renaming: %d %s", status, loc)
+	}
+	if course, _ := w.crs.GetCourse(ctx, w.adminP, w.courseID); course.Modules[0].Title != "Chương 1: Khái quát" {
+		t.Errorf("the module is now %q", course.Modules[0].Title)
+	}
+
+	// Publish revision 2; the class, on revision 1, may move to it.
+	if _, err := w.crs.PublishCourse(ctx, w.adminP, w.courseID); err != nil {
+		t.Fatal(err)
+	}
+	classPath := "/teach/classes/" + w.classID
+	_, body = w.do(t, w.admin, http.MethodGet, classPath, nil)
+	if !strings.Contains(body, `action="`+classPath+`/revision"`) || !strings.Contains(body, `<option value="2">phiên bản 2</option>`) {
+		t.Fatalf("the class page offers no move to revision 2:\n%s", visible(body))
+	}
+	if status, _ := w.do(t, w.learner, http.MethodPost, classPath+"/revision", url.Values{"revision": {"2"}}); status != http.StatusForbidden {
+		t.Errorf("a learner moving the class: %d, want 403", status)
+	}
+	for _, bad := range []string{"9", "hai"} {
+		if status, body := w.do(t, w.admin, http.MethodPost, classPath+"/revision", url.Values{"revision": {bad}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, "field-error") {
+			t.Errorf("moving to revision %q: %d\n%s", bad, status, visible(body))
+		}
+	}
+	if class, _ := w.crs.GetClass(ctx, w.adminP, w.classID); class.Revision != 1 {
+		t.Fatalf("a refused move moved the class to %d", class.Revision)
+	}
+	if status, loc := w.do(t, w.admin, http.MethodPost, classPath+"/revision", url.Values{"revision": {"2"}}); status != http.StatusSeeOther {
+		t.Fatalf("moving the class: %d %s", status, loc)
+	}
+	if class, _ := w.crs.GetClass(ctx, w.adminP, w.classID); class.Revision != 2 {
+		t.Errorf("the class runs revision %d, want 2", class.Revision)
+	}
+	if _, body := w.do(t, w.admin, http.MethodGet, classPath+"?ok=revision", nil); !strings.Contains(visible(body), "Lớp đã chuyển sang phiên bản 2.") {
+		t.Errorf("no notice after moving:\n%s", visible(body))
+	}
+
+	// Archive: refused for others, then the course is archived.
+	if status, _ := w.do(t, w.learner, http.MethodPost, coursePath+"/archive", url.Values{}); status != http.StatusForbidden {
+		t.Errorf("a learner archiving: %d, want 403", status)
+	}
+	if status, _ := w.do(t, other, http.MethodPost, coursePath+"/archive", url.Values{}); status != http.StatusForbidden {
+		t.Errorf("another lecturer archiving: %d, want 403", status)
+	}
+	if c, _ := w.crs.GetCourse(ctx, w.adminP, w.courseID); c.Status != courses.StatusPublished {
+		t.Fatalf("a refused archive changed the course to %s", c.Status)
+	}
+	if _, body := w.do(t, w.admin, http.MethodGet, coursePath, nil); !strings.Contains(body, `action="`+coursePath+`/archive"`) {
+		t.Errorf("the builder of a published course lacks the archive button")
+	}
+	if status, loc := w.do(t, w.admin, http.MethodPost, coursePath+"/archive", url.Values{}); status != http.StatusSeeOther || !strings.HasSuffix(loc, "?ok=archived") {
+		t.Fatalf("archiving: %d %s", status, loc)
+	}
+	if c, _ := w.crs.GetCourse(ctx, w.adminP, w.courseID); c.Status != courses.StatusArchived {
+		t.Errorf("the course is %s, want archived", c.Status)
+	}
+	if _, body := w.do(t, w.admin, http.MethodGet, coursePath+"?ok=archived", nil); !strings.Contains(visible(body), "Đã lưu trữ khóa học.") {
+		t.Errorf("no notice after archiving")
+	}
+}

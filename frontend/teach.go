@@ -39,6 +39,9 @@ type Teaching interface {
 	ListClassEnrolments(ctx context.Context, p accounts.Principal, classID string, f courses.EnrolmentFilter) (accounts.Page[courses.Enrolment], error)
 	EnrolUsers(ctx context.Context, p accounts.Principal, classID string, userIDs []string) (courses.EnrolResult, error)
 	EnrolUnit(ctx context.Context, p accounts.Principal, classID, unitID string, includeSubunits bool) (courses.EnrolResult, error)
+	ArchiveCourse(ctx context.Context, p accounts.Principal, id string) (courses.Course, error)
+	UpdateModule(ctx context.Context, p accounts.Principal, courseID, moduleID string, in courses.ModuleInput) (courses.Module, error)
+	MoveClassToRevision(ctx context.Context, p accounts.Principal, classID string, revision int) (courses.Class, error)
 }
 
 func (f *Frontend) mountTeach(r fiber.Router, signedIn func(fiber.Handler) []fiber.Handler) {
@@ -57,6 +60,9 @@ func (f *Frontend) mountTeach(r fiber.Router, signedIn func(fiber.Handler) []fib
 	r.Get("/teach/classes", signedIn(f.classesPage)...)
 	r.Get("/teach/classes/:id", signedIn(f.trainerClassPage)...)
 	r.Post("/teach/classes/:id/enrol", signedIn(f.enrol)...)
+	r.Post("/teach/courses/:id/archive", signedIn(f.archiveCourse)...)
+	r.Post("/teach/courses/:id/modules/:module", signedIn(f.renameModule)...)
+	r.Post("/teach/classes/:id/revision", signedIn(f.moveClassRevision)...)
 }
 
 // coursesFilterPublished lists the published courses, for pickers.
@@ -166,6 +172,7 @@ var builderFlashes = map[string]string{
 	"course_created": "flash.course_created",
 	"saved":          "flash.saved",
 	"published":      "flash.published",
+	"archived":       "flash.archived",
 }
 
 // builderFailed re-renders the builder with err on it, or hands err on.
@@ -338,6 +345,8 @@ type trainerClassData struct {
 	Result    *courses.EnrolResult
 	Unknown   []string // usernames that matched nobody
 	Truncated bool
+	// CourseRevision is the course's latest published revision (0 when unknown).
+	CourseRevision int
 }
 
 // UnitName is the name of a unit, or "" when the caller cannot see it.
@@ -401,7 +410,16 @@ func (f *Frontend) renderTrainerClass(c *fiber.Ctx, v *view, p accounts.Principa
 		found = page.Items
 		SortByName(found, func(u accounts.User) string { return u.FullName })
 	}
-	v.Data = trainerClassData{Q: q, Found: found, Class: class, Learners: learners, Total: page.Total, Truncated: page.Total > len(learners),
+	courseRevision := 0
+	if course, err := f.d.Teaching.GetCourse(ctx, p, class.CourseID); err == nil {
+		courseRevision = course.Revision
+	} else if !errsIs(err, "forbidden") && !errsIs(err, "not_found") {
+		return err
+	}
+	if c.Query("ok") == "revision" && v.Flash == "" {
+		v.Flash, v.Notice = v.T("flash.revision_moved", class.Revision), "ok"
+	}
+	v.Data = trainerClassData{Q: q, CourseRevision: courseRevision, Found: found, Class: class, Learners: learners, Total: page.Total, Truncated: page.Total > len(learners),
 		Tree: buildTree(all, visible), Result: res, Unknown: unknown, Sessions: sessions,
 		CanLive: f.d.Live != nil && (p.Has(accounts.RoleAdmin) || slices.Contains(class.TrainerIDs, p.User.ID)),
 		Reports: f.d.Reports != nil}
