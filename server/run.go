@@ -70,10 +70,13 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	}
 	defer closeServices()
-	go func() { // the first roll-ups after a start need not wait for the directory (reports.Warm)
+	go func() {
+		// The first roll-ups after a start, and those after a quiet spell longer than the
+		// snapshots may be served stale, need not wait for a full load.
 		if err := svc.Reports.Warm(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("warming the reports snapshots failed; the first roll-up loads them", "err", err.Error())
 		}
+		every(ctx, 5*time.Minute, log, "keep the reports snapshots warm", svc.Reports.Warm)
 	}()
 	if disk != nil {
 		mln, err := net.Listen("tcp", cfg.MediaAddr)
