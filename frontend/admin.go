@@ -93,6 +93,10 @@ type unitsData struct {
 	Tree      unitTree
 	CanCreate bool
 	CanRoot   bool
+	// Edit is the unit being edited (?edit=), nil when none; EditForm its values to show.
+	Edit     *unitNode
+	EditForm map[string]string
+	EditErrs map[string]string
 }
 
 func (f *Frontend) unitsPage(c *fiber.Ctx) error {
@@ -112,7 +116,69 @@ func (f *Frontend) renderUnits(c *fiber.Ctx, v *view, p accounts.Principal) erro
 	if v.Form == nil {
 		v.Form = map[string]string{"parent_id": c.Query("parent_id")}
 	}
-	v.Data = unitsData{Tree: tree, CanRoot: p.Has(accounts.RoleAdmin), CanCreate: p.Has(accounts.RoleAdmin) || len(tree.Flat) > 0}
+	d := unitsData{Tree: tree, CanRoot: p.Has(accounts.RoleAdmin), CanCreate: p.Has(accounts.RoleAdmin) || len(tree.Flat) > 0}
+	if n, ok := tree.ByID[c.Query("edit")]; ok {
+		d.Edit = n
+		d.EditForm = map[string]string{"name": n.Name, "code": n.Code, "parent_id": n.ParentID}
+	}
+	v.Data = d
+	return f.render(c, "units", v)
+}
+
+// updateUnit renames, recodes or moves a unit (under another parent, or to the top for
+// an admin); the whole subtree moves with it.
+func (f *Frontend) updateUnit(c *fiber.Ctx) error {
+	p, err := f.requireManager(c)
+	if err != nil {
+		return err
+	}
+	id := c.Params("id")
+	name, code, parent := c.FormValue("name"), c.FormValue("code"), c.FormValue("parent_id")
+	patch := accounts.UnitPatch{Name: &name, Code: &code, ParentID: &parent}
+	if parent == c.FormValue("current_parent") {
+		// Not moving: a unit admin may keep a parent they could not choose.
+		patch.ParentID = nil
+	}
+	if _, err := f.d.Accounts.UpdateUnit(c.UserContext(), p, id, patch); err != nil {
+		v := f.newView(c, "units")
+		status, ok := v.formFailed(err, "units.update_conflict")
+		if !ok {
+			return err
+		}
+		// The edit form, not the new-unit form, shows these errors and values.
+		editErrs := v.Errors
+		v.Errors = nil
+		c.Request().URI().SetQueryString("edit=" + url.QueryEscape(id))
+		c.Status(status)
+		return f.renderUnitsEdit(c, v, p, editErrs, formValues(c, "name", "code", "parent_id"))
+	}
+	return c.Redirect("/admin/units?ok=unit_saved", http.StatusSeeOther)
+}
+
+// ParentOutside reports whether the edited unit's parent lies outside the caller's tree
+// (a unit admin editing the top unit they manage, or a root): the form then offers to
+// keep it.
+func (d unitsData) ParentOutside() bool {
+	id := d.EditForm["parent_id"]
+	if id == "" {
+		return !d.CanRoot
+	}
+	_, ok := d.Tree.ByID[id]
+	return !ok
+}
+
+// EditVal and EditErr are the edit form's value and error of a field.
+func (d unitsData) EditVal(field string) string { return d.EditForm[field] }
+func (d unitsData) EditErr(field string) string { return d.EditErrs[field] }
+
+func (f *Frontend) renderUnitsEdit(c *fiber.Ctx, v *view, p accounts.Principal, editErrs, form map[string]string) error {
+	tree, err := f.managedTree(c, p)
+	if err != nil {
+		return err
+	}
+	d := unitsData{Tree: tree, CanRoot: p.Has(accounts.RoleAdmin), CanCreate: p.Has(accounts.RoleAdmin) || len(tree.Flat) > 0,
+		Edit: tree.ByID[c.Query("edit")], EditForm: form, EditErrs: editErrs}
+	v.Data = d
 	return f.render(c, "units", v)
 }
 

@@ -33,6 +33,7 @@ type Accounts interface {
 	ImportUsers(ctx context.Context, actor accounts.Principal, r io.Reader) (accounts.ImportResult, error)
 	AllUnits(ctx context.Context) ([]accounts.Unit, error)
 	CreateUnit(ctx context.Context, actor accounts.Principal, in accounts.NewUnit) (accounts.Unit, error)
+	UpdateUnit(ctx context.Context, actor accounts.Principal, id string, p accounts.UnitPatch) (accounts.Unit, error)
 	ManagedUnitIDs(ctx context.Context, u accounts.User) (all bool, unitIDs []string, err error)
 	FindUsersByIDs(ctx context.Context, userIDs []string) ([]accounts.User, error)
 	FindUserByID(ctx context.Context, actor accounts.Principal, id string) (accounts.User, error)
@@ -162,6 +163,7 @@ func (f *Frontend) Mount(r fiber.Router) {
 
 	r.Get("/admin/units", signedIn(f.unitsPage)...)
 	r.Post("/admin/units", signedIn(f.createUnit)...)
+	r.Post("/admin/units/:id", signedIn(f.updateUnit)...)
 	r.Get("/admin/users", signedIn(f.usersPage)...)
 	r.Get("/admin/users/new", signedIn(f.newUserPage)...)
 	r.Post("/admin/users", signedIn(f.createUser)...)
@@ -338,6 +340,7 @@ func (f *Frontend) newView(c *fiber.Ctx, section string) *view {
 // flashes are the notices a redirect after a successful form may ask for with ?ok=.
 var flashes = map[string]string{
 	"unit_created":     "flash.unit_created",
+	"unit_saved":       "flash.unit_saved",
 	"user_created":     "flash.user_created",
 	"password_changed": "flash.password_changed",
 	"language_changed": "flash.language_changed",

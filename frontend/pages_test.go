@@ -440,3 +440,98 @@ func TestArchiveRenameAndRevisionPages(t *testing.T) {
 		t.Errorf("no notice after archiving")
 	}
 }
+
+func TestUnitEditPage(t *testing.T) {
+	w := newLearnWorld(t)
+	ctx := context.Background()
+	mk := func(name, code, parent string) accounts.Unit {
+		u, err := w.acc.CreateUnit(ctx, w.adminP, accounts.NewUnit{Name: name, Code: code, ParentID: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	a, b := mk("Huyện A", "HA", ""), mk("Huyện B", "HB", "")
+	x := mk("Xã X", "HA-X", a.ID)
+	officer, _ := w.staffToken(t, "can.bo.a", []accounts.Role{accounts.RoleUnitAdmin}, a.ID)
+	unit := func(id string) accounts.Unit {
+		t.Helper()
+		all, err := w.acc.AllUnits(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range all {
+			if u.ID == id {
+				return u
+			}
+		}
+		t.Fatalf("no unit %s", id)
+		return accounts.Unit{}
+	}
+	path := "/admin/units/" + x.ID
+
+	// The tree page opens the edit form of a unit.
+	status, body := w.do(t, officer, http.MethodGet, "/admin/units?edit="+x.ID, nil)
+	if status != http.StatusOK || !strings.Contains(body, `action="`+path+`"`) || !strings.Contains(body, `value="HA-X"`) {
+		t.Fatalf("the edit form: %d\n%s", status, visible(body))
+	}
+	// Refused: a learner; the unit admin moving it under a unit they do not manage.
+	if status, _ := w.do(t, w.learner, http.MethodPost, path, url.Values{"name": {"Xã Y"}, "code": {"HA-X"}, "parent_id": {a.ID}}); status != http.StatusForbidden {
+		t.Errorf("a learner editing a unit: %d, want 403", status)
+	}
+	if status, _ := w.do(t, officer, http.MethodPost, path, url.Values{"name": {"Xã X"}, "code": {"HA-X"}, "parent_id": {b.ID}}); status != http.StatusForbidden {
+		t.Errorf("a unit admin moving a unit out of their units: %d, want 403", status)
+	}
+	// Bad input: an empty name, a taken code, a move under itself.
+	status, body = w.do(t, w.admin, http.MethodPost, path, url.Values{"name": {" "}, "code": {"HA-X"}, "parent_id": {a.ID}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="e-name-error"`) {
+		t.Errorf("an empty name: %d\n%s", status, visible(body))
+	}
+	if status, body := w.do(t, w.admin, http.MethodPost, path, url.Values{"name": {"Xã X"}, "code": {"HB"}, "parent_id": {a.ID}}); status != http.StatusConflict || !strings.Contains(visible(body), "Không lưu được") {
+		t.Errorf("a taken code: %d\n%s", status, visible(body))
+	}
+	if status, _ := w.do(t, w.admin, http.MethodPost, "/admin/units/"+a.ID, url.Values{"name": {"Huyện A"}, "code": {"HA"}, "parent_id": {x.ID}}); status != http.StatusConflict {
+		t.Errorf("moving a unit under its own sub-unit: %d, want 409", status)
+	}
+	if u := unit(x.ID); u.Name != "Xã X" || u.Code != "HA-X" || u.ParentID != a.ID {
+		t.Fatalf("refused edits changed the unit: %+v", u)
+	}
+	if u := unit(a.ID); u.ParentID != "" {
+		t.Fatalf("a refused move moved Huyện A under %s", u.ParentID)
+	}
+	// Allowed: the unit admin renames it; the admin moves it to Huyện B.
+	if status, loc := w.do(t, officer, http.MethodPost, path, url.Values{"name": {"Xã Xuân"}, "code": {"HA-XUAN"}, "parent_id": {a.ID}}); status != http.StatusSeeOther || loc != "/admin/units?ok=unit_saved" {
+		t.Fatalf("renaming: %d %s", status, loc)
+	}
+	if u := unit(x.ID); u.Name != "Xã Xuân" || u.Code != "HA-XUAN" {
+		t.Errorf("the rename was not stored: %+v", u)
+	}
+	if status, _ := w.do(t, w.admin, http.MethodPost, path, url.Values{"name": {"Xã Xuân"}, "code": {"HA-XUAN"}, "parent_id": {b.ID}}); status != http.StatusSeeOther {
+		t.Fatalf("moving: %d", status)
+	}
+	if u := unit(x.ID); u.ParentID != b.ID {
+		t.Errorf("the unit is under %s, want Huyện B", u.ParentID)
+	}
+	if _, body := w.do(t, w.admin, http.MethodGet, "/admin/units?ok=unit_saved", nil); !strings.Contains(visible(body), "Đã lưu đơn vị.") {
+		t.Errorf("no notice after saving")
+	}
+}
+
+// TestUnitEditKeepsParent: a unit admin renames the top unit they manage (a root, which
+// only admins could choose) without moving it.
+func TestUnitEditKeepsParent(t *testing.T) {
+	w := newLearnWorld(t)
+	ctx := context.Background()
+	a, err := w.acc.CreateUnit(ctx, w.adminP, accounts.NewUnit{Name: "Huyện A", Code: "HA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer, _ := w.staffToken(t, "can.bo.a", []accounts.Role{accounts.RoleUnitAdmin}, a.ID)
+	_, body := w.do(t, officer, http.MethodGet, "/admin/units?edit="+a.ID, nil)
+	if !strings.Contains(body, `<option value="" selected>(giữ nguyên đơn vị cấp trên)</option>`) {
+		t.Fatalf("the form does not offer to keep the parent:\n%s", body)
+	}
+	if status, loc := w.do(t, officer, http.MethodPost, "/admin/units/"+a.ID, url.Values{"name": {"Huyện An"}, "code": {"HA"}, "parent_id": {""}, "current_parent": {""}}); status != http.StatusSeeOther {
+		t.Fatalf("renaming the top unit: %d %s", status, loc)
+	}
+}

@@ -116,6 +116,7 @@ var permWant = map[string]string{
 	"PATCH /api/v1/users/{id}":                       "401 403 404 403 403 403 403 200 403 200",
 	"POST /account/password":                         "303 422 422 422 422 422 422 422 422 422",
 	"POST /admin/units":                              "303 403 403 403 403 403 403 303 403 409",
+	"POST /admin/units/{id}":                         "303 403 403 403 403 403 403 303 403 303",
 	"POST /admin/users":                              "303 403 403 403 403 403 403 303 403 409",
 	// 422 after the role check: the form sends no file
 	"POST /admin/users/import":                              "303 403 403 403 403 403 403 422 422 422",
