@@ -601,6 +601,12 @@ func TestFoldEvents(t *testing.T) {
 	if st.Polls[0].Share(0) != 0 || st.Polls[0].Count(5) != 0 {
 		t.Errorf("an empty poll's share and an out-of-range count must be 0")
 	}
+	if st := foldEvents([]live.Event{{Seq: 1, Type: "slowmode.set", Seconds: 30}, {Seq: 2, Type: "slowmode.set", Seconds: 10}}); st.SlowSeconds != 10 {
+		t.Errorf("slow mode folded to %d, want the last one set (10)", st.SlowSeconds)
+	}
+	if st := foldEvents([]live.Event{{Seq: 1, Type: "slowmode.set", Seconds: 30}, {Seq: 2, Type: "slowmode.set"}}); st.SlowSeconds != 0 {
+		t.Errorf("slow mode turned off folded to %d", st.SlowSeconds)
+	}
 	if !foldEvents([]live.Event{{Seq: 1, Type: "session.ended"}}).Ended {
 		t.Error("session.ended not folded")
 	}

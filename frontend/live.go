@@ -88,6 +88,9 @@ type roomState struct {
 	Polls     []livePoll     // newest first
 	LastSeq   int64
 	Ended     bool
+	// SlowSeconds is the slow mode in force: one chat message per learner every so many
+	// seconds (0: off).
+	SlowSeconds int
 }
 
 // foldEvents replays a room's events into what the room shows: deleted messages go,
@@ -121,6 +124,8 @@ func foldEvents(events []live.Event) roomState {
 				st.Polls[i].Counts, st.Polls[i].Votes = e.Counts, e.Votes
 				st.Polls[i].Closed = st.Polls[i].Closed || e.Type == "poll.closed"
 			}
+		case "slowmode.set":
+			st.SlowSeconds = e.Seconds
 		case "session.ended":
 			st.Ended = true
 		}
@@ -137,6 +142,17 @@ func foldEvents(events []live.Event) roomState {
 	slices.Reverse(st.Polls)
 	return st
 }
+
+// slowModeChoices and muteChoices are what the trainer's controls offer (seconds between
+// a learner's messages; minutes a mute lasts).
+var (
+	slowModeChoices = []int{0, 5, 10, 30, 60, 120}
+	muteChoices     = []int{5, 10, 30, 60}
+)
+
+// SlowModeChoices and MuteChoices list the trainer's options.
+func (roomData) SlowModeChoices() []int { return slowModeChoices }
+func (roomData) MuteChoices() []int     { return muteChoices }
 
 type roomData struct {
 	Session live.Session

@@ -153,6 +153,18 @@ func TestVideoLessonAndLiveRoom(t *testing.T) {
 		}
 		tb.waitFor(`document.querySelector("#live-status")?.textContent === "Đã kết nối."`)
 
+		// The trainer turns slow mode on and mutes the learner for the length chosen.
+		trainer.do(chromedp.SetValue(chromedp.CSS("#slowmode-seconds"), "30"))
+		trainer.do(chromedp.Click(chromedp.CSS("#slowmode-form button")))
+		tb.waitFor(`document.querySelector("#slowmode").textContent === "Chế độ chậm đang bật: mỗi học viên một tin nhắn mỗi 30 giây."`)
+		trainer.do(chromedp.SetValue(chromedp.CSS("#mute-minutes"), "30"))
+		trainer.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#chat li button.link")].find(b => b.textContent === "Tạm khóa chat").click()`))
+		tb.waitFor(`document.querySelector("#live-status").textContent === "Bạn đã bị tạm khóa chat trong 30 phút."`)
+		tb.open(strings.TrimPrefix(roomURL, baseURL))
+		if got := tb.text("#slowmode"); got != "Chế độ chậm đang bật: mỗi học viên một tin nhắn mỗi 30 giây." {
+			t.Errorf("after a reload the slow mode note is %q", got)
+		}
+
 		// The trainer ends the session and reads the attendance.
 		trainer.submit("form[action$='/end'] button")
 		if rows := trainer.text("main"); !strings.Contains(rows, "Đỗ Thị Hằng") {

@@ -50,12 +50,21 @@ if (room) {
     send(frame);
   };
 
+  // The mute length the trainer chose in the room's controls (10 minutes without them).
+  const muteMinutes = () => Number(document.getElementById("mute-minutes")?.value || 10);
+  const slowNote = document.getElementById("slowmode");
+  const showSlowMode = (seconds) => {
+    if (slowNote) slowNote.textContent = seconds > 0 ? t.slowOn.replace("%d", seconds) : t.slowOff;
+    const pick = document.getElementById("slowmode-seconds");
+    if (pick && [...pick.options].some((o) => Number(o.value) === seconds)) pick.value = String(seconds);
+  };
+
   const trainerTools = (li, ev) => {
     if (!trainer) return;
     li.append(" ", el("button", { type: "button", class: "icon danger", onclick: () => send({ type: "chat.delete", event_seq: ev.seq }) },
       el("span", { "aria-hidden": "true", text: "✕" }), el("span", { class: "sr-only", text: t.delete })));
     if (ev.user?.id && ev.user.id !== t.me) {
-      li.append(" ", el("button", { type: "button", class: "link", text: t.mute, onclick: () => send({ type: "user.mute", user_id: ev.user.id, minutes: 10 }) }));
+      li.append(" ", el("button", { type: "button", class: "link", text: t.mute, onclick: () => send({ type: "user.mute", user_id: ev.user.id, minutes: muteMinutes() }) }));
     }
   };
 
@@ -139,6 +148,10 @@ if (room) {
       case "poll.opened": addPoll(ev); break;
       case "poll.results": tally(ev, false); break;
       case "poll.closed": tally(ev, true); break;
+      case "slowmode.set": showSlowMode(ev.seconds ?? 0); break;
+      case "user.muted":
+        if (ev.user_id === t.me && ev.minutes > 0) setStatus(t.mutedMe.replace("%d", ev.minutes));
+        break;
       case "session.ended":
         ended = true;
         setStatus(t.ended);
@@ -224,6 +237,10 @@ if (room) {
     if (!text) return;
     sendTracked({ type: "question.ask", text });
     input.value = "";
+  });
+  document.getElementById("slowmode-form")?.addEventListener("submit", (e) => {
+    e.preventDefault();
+    send({ type: "slowmode.set", seconds: Number(document.getElementById("slowmode-seconds").value) });
   });
   document.getElementById("poll-form")?.addEventListener("submit", (e) => {
     e.preventDefault();
