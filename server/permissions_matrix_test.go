@@ -184,7 +184,7 @@ var permWant = map[string]string{
 	"POST /teach/courses/{id}/quizzes":                  "303 403 403 422 422 403 403 403 403 422",
 	"POST /teach/questions/{id}":                        "303 403 403 422 404 403 403 403 403 422",
 	"POST /teach/quizzes/{id}/grade":                    "303 403 403 303 403 303 303 404 404 303",
-	"POST /teach/quizzes/{id}/accommodations":           "303 403 403 303 403 303 303 404 404 303",
+	"POST /teach/quizzes/{id}/accommodations":           "303 403 403 303 403 303 404 404 404 303",
 	"POST /teach/quizzes/{id}/settings":                 "303 403 403 422 403 403 403 404 404 422",
 	"PUT /api/v1/attempts/{id}/answers":                 "401 409 404 404 404 404 404 404 404 404",
 	"PUT /api/v1/attempts/{id}/grades/{question_id}":    "401 403 403 200 403 200 200 403 403 200",
