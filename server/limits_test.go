@@ -58,19 +58,31 @@ func TestRequestLimits(t *testing.T) {
 	ts.callErr(t, "POST", "/api/v1/units", admin, big, http.StatusRequestEntityTooLarge, "too_large")
 
 	// A body over HOCTAP_MAX_BODY_MB, as CSV and as a multipart part: 413 with the JSON error.
+	// The server refuses a body whose declared length is over the limit from its headers and
+	// closes the connection without reading it; a client still sending then sees the
+	// connection reset instead of the 413. Both mean refused; when the answer arrives it
+	// must be the JSON error.
 	csv := "username,full_name,unit_code\n" + strings.Repeat("nguoi,Người,HG-DV\n", (1<<20)/17+10)
-	resp := ts.do(t, "POST", "/api/v1/users/import", admin, []byte(csv), "Content-Type", "text/csv")
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	wantJSONError(t, "CSV body over the limit", resp.StatusCode, http.StatusRequestEntityTooLarge, raw, "too_large")
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/users/import", strings.NewReader(csv))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+admin)
+	if resp, err := ts.client.Do(req); err == nil {
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wantJSONError(t, "CSV body over the limit", resp.StatusCode, http.StatusRequestEntityTooLarge, raw, "too_large")
+	} else if !strings.Contains(err.Error(), "connection reset") && !strings.Contains(err.Error(), "broken pipe") {
+		t.Errorf("CSV body over the limit: %v", err)
+	}
+	var raw []byte
+	// A multipart body is read whole (fasthttp streams multipart forms), then refused.
 	body, ctype := multipartBody(t, map[string]string{"note": "x"}, []byte(csv))
-	resp = ts.do(t, "POST", "/api/v1/users/import", admin, body, "Content-Type", ctype)
-	raw, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	wantJSONError(t, "multipart part over the limit", resp.StatusCode, http.StatusRequestEntityTooLarge, raw, "too_large")
+	mresp := ts.do(t, "POST", "/api/v1/users/import", admin, body, "Content-Type", ctype)
+	raw, _ = io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	wantJSONError(t, "multipart part over the limit", mresp.StatusCode, http.StatusRequestEntityTooLarge, raw, "too_large")
 
 	// A query string over 8 KB: 413 with the JSON error, before any handler.
-	resp = ts.do(t, "GET", "/api/v1/users?q="+strings.Repeat("a", 9<<10), admin, nil)
+	resp := ts.do(t, "GET", "/api/v1/users?q="+strings.Repeat("a", 9<<10), admin, nil)
 	raw, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	wantJSONError(t, "query over 8 KB", resp.StatusCode, http.StatusRequestEntityTooLarge, raw, "too_large")
