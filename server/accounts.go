@@ -28,7 +28,7 @@ func (s *Server) routeAccounts(api fiber.Router) {
 	api.Post("/users", requireAuth, s.createUser)
 	api.Get("/users", requireAuth, s.listUsers)
 	api.Post("/users/import", requireAuth, s.importUsers)
-	api.Get("/users/:id", requireAuth, s.getUser)
+	api.Get("/users/:id", requireAuth, byID(s.accounts.FindUserByID))
 	api.Patch("/users/:id", requireAuth, s.updateUser)
 }
 
@@ -202,18 +202,6 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(http.StatusCreated).JSON(u)
-}
-
-func (s *Server) getUser(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	u, err := s.accounts.FindUserByID(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(u)
 }
 
 type userPatchBody struct {

@@ -45,17 +45,17 @@ func (s *Server) routeAssessment(api fiber.Router) {
 	api.Delete("/questions/:id", requireAuth, s.archiveQuestion)
 	api.Post("/quizzes", requireAuth, s.createQuiz)
 	api.Get("/quizzes", requireAuth, s.listQuizzes)
-	api.Get("/quizzes/:id", requireAuth, s.getQuiz)
+	api.Get("/quizzes/:id", requireAuth, byID(s.assessment.GetQuiz))
 	api.Put("/quizzes/:id", requireAuth, s.updateQuiz)
 	api.Post("/quizzes/:id/attempts", requireAuth, s.startAttempt)
 	api.Get("/quizzes/:id/attempts/me", requireAuth, s.myAttempts)
-	api.Get("/quizzes/:id/results", requireAuth, s.quizResults)
+	api.Get("/quizzes/:id/results", requireAuth, byID(s.assessment.QuizResults))
 	api.Get("/quizzes/:id/grades/:user_id", requireAuth, s.quizGrade)
 	api.Get("/quizzes/:id/essays", requireAuth, s.pendingEssays)
 	api.Put("/quizzes/:id/accommodations/:user_id", requireAuth, s.setAccommodation)
-	api.Get("/attempts/:id", requireAuth, s.getAttempt)
+	api.Get("/attempts/:id", requireAuth, byID(s.assessment.GetAttempt))
 	api.Put("/attempts/:id/answers", requireAuth, s.saveAnswers)
-	api.Post("/attempts/:id/submit", requireAuth, s.submitAttempt)
+	api.Post("/attempts/:id/submit", requireAuth, byID(s.assessment.SubmitAttempt))
 	api.Put("/attempts/:id/grades/:question_id", requireAuth, s.gradeEssay)
 }
 
@@ -244,18 +244,6 @@ func (s *Server) updateQuiz(c *fiber.Ctx) error {
 	return c.JSON(q)
 }
 
-func (s *Server) getQuiz(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	q, err := s.assessment.GetQuiz(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(q)
-}
-
 func (s *Server) listQuizzes(c *fiber.Ctx) error {
 	course := c.Query("course_id")
 	if course == "" {
@@ -294,18 +282,6 @@ func (s *Server) myAttempts(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(newList(list, len(list)))
-}
-
-func (s *Server) quizResults(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	r, err := s.assessment.QuizResults(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(r)
 }
 
 func (s *Server) quizGrade(c *fiber.Ctx) error {
@@ -364,18 +340,6 @@ func (s *Server) setAccommodation(c *fiber.Ctx) error {
 	return c.JSON(a)
 }
 
-func (s *Server) getAttempt(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	a, err := s.assessment.GetAttempt(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(a)
-}
-
 type answersBody struct {
 	Answers map[string]assessment.Answer `json:"answers"`
 }
@@ -393,18 +357,6 @@ func (s *Server) saveAnswers(c *fiber.Ctx) error {
 		return errs.Field("answers", "is required: an object from question id to answer")
 	}
 	r, err := s.assessment.SaveAnswers(c.UserContext(), principal(c), id, b.Answers)
-	if err != nil {
-		return err
-	}
-	return c.JSON(r)
-}
-
-func (s *Server) submitAttempt(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	r, err := s.assessment.SubmitAttempt(c.UserContext(), principal(c), id)
 	if err != nil {
 		return err
 	}

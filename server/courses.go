@@ -15,10 +15,10 @@ func (s *Server) routeCourses(api fiber.Router) {
 	api.Get("/course-categories", requireAuth, s.listCourseCategories)
 	api.Post("/courses", requireAuth, s.createCourse)
 	api.Get("/courses", requireAuth, s.listCourses)
-	api.Get("/courses/:id", requireAuth, s.getCourse)
+	api.Get("/courses/:id", requireAuth, byID(s.courses.GetCourse))
 	api.Patch("/courses/:id", requireAuth, s.updateCourse)
-	api.Post("/courses/:id/publish", requireAuth, s.publishCourse)
-	api.Post("/courses/:id/archive", requireAuth, s.archiveCourse)
+	api.Post("/courses/:id/publish", requireAuth, byID(s.courses.PublishCourse))
+	api.Post("/courses/:id/archive", requireAuth, byID(s.courses.ArchiveCourse))
 	api.Get("/courses/:id/revisions/:revision", requireAuth, s.getRevision)
 	api.Post("/courses/:id/modules", requireAuth, s.addModule)
 	api.Patch("/courses/:id/modules/:module_id", requireAuth, s.updateModule)
@@ -31,11 +31,11 @@ func (s *Server) routeCourses(api fiber.Router) {
 
 	api.Post("/courses/:id/classes", requireAuth, s.createClass)
 	api.Get("/classes", requireAuth, s.listClasses)
-	api.Get("/classes/:id", requireAuth, s.getClass)
+	api.Get("/classes/:id", requireAuth, byID(s.courses.GetClass))
 	api.Post("/classes/:id/revision", requireAuth, s.moveClassToRevision)
 	api.Post("/classes/:id/enrolments", requireAuth, s.enrol)
 	api.Get("/classes/:id/enrolments", requireAuth, s.listClassEnrolments)
-	api.Get("/classes/:id/progress/me", requireAuth, s.myClassProgress)
+	api.Get("/classes/:id/progress/me", requireAuth, byID(s.courses.MyClassProgress))
 	api.Get("/me/enrolments", requireAuth, s.listMyEnrolments)
 	api.Put("/lessons/:id/progress", requireAuth, s.recordProgress)
 }
@@ -71,18 +71,6 @@ func (s *Server) listCourses(c *fiber.Ctx) error {
 	return c.JSON(newList(page.Items, page.Total))
 }
 
-func (s *Server) getCourse(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := s.courses.GetCourse(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
-}
-
 func (s *Server) updateCourse(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
@@ -93,30 +81,6 @@ func (s *Server) updateCourse(c *fiber.Ctx) error {
 		return err
 	}
 	course, err := s.courses.UpdateCourse(c.UserContext(), principal(c), id, b)
-	if err != nil {
-		return err
-	}
-	return c.JSON(course)
-}
-
-func (s *Server) publishCourse(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	course, err := s.courses.PublishCourse(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(course)
-}
-
-func (s *Server) archiveCourse(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	course, err := s.courses.ArchiveCourse(c.UserContext(), principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -315,18 +279,6 @@ func (s *Server) listClasses(c *fiber.Ctx) error {
 	return c.JSON(newList(page.Items, page.Total))
 }
 
-func (s *Server) getClass(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	cl, err := s.courses.GetClass(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(cl)
-}
-
 type revisionBody struct {
 	Revision int `json:"revision"`
 }
@@ -412,18 +364,6 @@ func (s *Server) listMyEnrolments(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(newList(page.Items, page.Total))
-}
-
-func (s *Server) myClassProgress(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	p, err := s.courses.MyClassProgress(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
 }
 
 // heartbeatBody is a player's heartbeat. Ranges are decoded as plain arrays so that a

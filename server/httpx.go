@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"hoctap/accounts"
 	"hoctap/internal/errs"
 )
 
@@ -123,4 +125,21 @@ func newList[T any](items []T, total int) list[T] {
 		items = []T{}
 	}
 	return list[T]{Items: items, Total: total}
+}
+
+// byID is the handler of a route that answers what fn returns for the caller and the
+// path's id (GET /courses/:id, POST /courses/:id/publish, …); errors go to the error
+// handler like any other.
+func byID[T any](fn func(context.Context, accounts.Principal, string) (T, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		v, err := fn(c.UserContext(), principal(c), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(v)
+	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,26 @@ func rawStatus(t *testing.T, ts *testServer, request string) (int, []byte) {
 	return resp.StatusCode, raw
 }
 
+// wantRefused posts an oversized body to the user import: the answer must be 413 with the
+// JSON error, or the connection reset while the body is still being sent (the server
+// refused it from its declared length without reading it).
+func wantRefused(t *testing.T, ts *testServer, what, token, contentType string, body []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/users/import", bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := ts.client.Do(req)
+	if err != nil {
+		if !strings.Contains(err.Error(), "connection reset") && !strings.Contains(err.Error(), "broken pipe") {
+			t.Errorf("%s: %v", what, err)
+		}
+		return
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wantJSONError(t, what, resp.StatusCode, http.StatusRequestEntityTooLarge, raw, "too_large")
+}
+
 // wantJSONError checks the body is API.md's error with code.
 func wantJSONError(t *testing.T, what string, status, wantStatus int, raw []byte, code string) {
 	t.Helper()
@@ -63,23 +84,10 @@ func TestRequestLimits(t *testing.T) {
 	// connection reset instead of the 413. Both mean refused; when the answer arrives it
 	// must be the JSON error.
 	csv := "username,full_name,unit_code\n" + strings.Repeat("nguoi,Người,HG-DV\n", (1<<20)/17+10)
-	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/users/import", strings.NewReader(csv))
-	req.Header.Set("Content-Type", "text/csv")
-	req.Header.Set("Authorization", "Bearer "+admin)
-	if resp, err := ts.client.Do(req); err == nil {
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		wantJSONError(t, "CSV body over the limit", resp.StatusCode, http.StatusRequestEntityTooLarge, raw, "too_large")
-	} else if !strings.Contains(err.Error(), "connection reset") && !strings.Contains(err.Error(), "broken pipe") {
-		t.Errorf("CSV body over the limit: %v", err)
-	}
-	var raw []byte
-	// A multipart body is read whole (fasthttp streams multipart forms), then refused.
+	wantRefused(t, ts, "CSV body over the limit", admin, "text/csv", []byte(csv))
 	body, ctype := multipartBody(t, map[string]string{"note": "x"}, []byte(csv))
-	mresp := ts.do(t, "POST", "/api/v1/users/import", admin, body, "Content-Type", ctype)
-	raw, _ = io.ReadAll(mresp.Body)
-	mresp.Body.Close()
-	wantJSONError(t, "multipart part over the limit", mresp.StatusCode, http.StatusRequestEntityTooLarge, raw, "too_large")
+	wantRefused(t, ts, "multipart part over the limit", admin, ctype, body)
+	var raw []byte
 
 	// A query string over 8 KB: 413 with the JSON error, before any handler.
 	resp := ts.do(t, "GET", "/api/v1/users?q="+strings.Repeat("a", 9<<10), admin, nil)

@@ -68,7 +68,7 @@ func serveMedia(srv *http.Server, ln net.Listener, log *slog.Logger) {
 func (s *Server) routeMedia(api fiber.Router) {
 	api.Post("/media/uploads", requireAuth, s.createUpload)
 	api.Post("/media/uploads/:upload_id/complete", requireAuth, s.completeUpload)
-	api.Get("/media/:id", requireAuth, s.getMedia)
+	api.Get("/media/:id", requireAuth, byID(s.media.GetObject))
 }
 
 func (s *Server) createUpload(c *fiber.Ctx) error {
@@ -106,18 +106,6 @@ func (s *Server) completeUpload(c *fiber.Ctx) error {
 		parts[i] = media.Part{Number: p.Number, ETag: p.ETag}
 	}
 	obj, err := s.media.CompleteUpload(c.UserContext(), principal(c), id, parts)
-	if err != nil {
-		return err
-	}
-	return c.JSON(obj)
-}
-
-func (s *Server) getMedia(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	obj, err := s.media.GetObject(c.UserContext(), principal(c), id)
 	if err != nil {
 		return err
 	}

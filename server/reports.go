@@ -22,13 +22,13 @@ import (
 func (s *Server) routeReports(api fiber.Router) {
 	api.Post("/targets", requireAuth, s.createTarget)
 	api.Get("/targets", requireAuth, s.listTargets)
-	api.Get("/targets/:id", requireAuth, s.getTarget)
+	api.Get("/targets/:id", requireAuth, byID(s.reports.GetTarget))
 	api.Delete("/targets/:id", requireAuth, s.deleteTarget)
 	api.Get("/targets/:id/status", requireAuth, s.targetStatus)
 	api.Get("/targets/:id/pending", requireAuth, s.targetPending)
 	api.Get("/targets/:id/chart.svg", requireAuth, s.targetChart)
 
-	api.Get("/reports/units/:id/dashboard", requireAuth, s.unitDashboard)
+	api.Get("/reports/units/:id/dashboard", requireAuth, byID(s.reports.UnitDashboard))
 	api.Get("/reports/classes/:id.xlsx", requireAuth, s.classReport)
 	api.Get("/reports/classes/:id/attendance.xlsx", requireAuth, s.attendanceReport)
 	api.Get("/reports/targets/:id.xlsx", requireAuth, s.targetReport)
@@ -36,17 +36,17 @@ func (s *Server) routeReports(api fiber.Router) {
 
 	api.Post("/plans", requireAuth, s.createPlan)
 	api.Get("/plans", requireAuth, s.listPlans)
-	api.Get("/plans/:id", requireAuth, s.getPlan)
+	api.Get("/plans/:id", requireAuth, byID(s.reports.GetPlan))
 	api.Put("/plans/:id", requireAuth, s.updatePlan)
 	api.Delete("/plans/:id", requireAuth, s.deletePlan)
-	api.Get("/plans/:id/report", requireAuth, s.planReport)
+	api.Get("/plans/:id/report", requireAuth, byID(s.reports.PlanReport))
 
 	api.Get("/certificates/verify/:number", s.verifyCertificate)
 	api.Get("/me/certificates", requireAuth, s.myCertificates)
 	api.Get("/certificates", requireAuth, s.listCertificates)
 	api.Get("/certificates/:id.pdf", requireAuth, s.certificatePDF)
 	api.Get("/certificates/:id/print", requireAuth, s.certificatePage)
-	api.Get("/certificates/:id", requireAuth, s.getCertificate)
+	api.Get("/certificates/:id", requireAuth, byID(s.reports.GetCertificate))
 	api.Post("/certificates/:id/revoke", requireAuth, s.revokeCertificate)
 	api.Post("/classes/:id/certificates", requireAuth, s.issueClassCertificates)
 }
@@ -152,18 +152,6 @@ func (s *Server) listTargets(c *fiber.Ctx) error {
 	return c.JSON(newList(page.Items, page.Total))
 }
 
-func (s *Server) getTarget(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	t, err := s.reports.GetTarget(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
-}
-
 func (s *Server) deleteTarget(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
@@ -229,18 +217,6 @@ func (s *Server) targetChart(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "image/svg+xml; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return c.Send(svg)
-}
-
-func (s *Server) unitDashboard(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	d, err := s.reports.UnitDashboard(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(d)
 }
 
 // sendXLSX builds a spreadsheet and sends it as a download. It is built into memory
@@ -329,18 +305,6 @@ func (s *Server) listPlans(c *fiber.Ctx) error {
 	return c.JSON(newList(page.Items, page.Total))
 }
 
-func (s *Server) getPlan(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	p, err := s.reports.GetPlan(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
-}
-
 func (s *Server) updatePlan(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
@@ -366,18 +330,6 @@ func (s *Server) deletePlan(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)
-}
-
-func (s *Server) planReport(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	r, err := s.reports.PlanReport(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(r)
 }
 
 // verifyCertificate is public: anyone holding a printed certificate may check its number.
@@ -413,18 +365,6 @@ func (s *Server) listCertificates(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(newList(page.Items, page.Total))
-}
-
-func (s *Server) getCertificate(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	cert, err := s.reports.GetCertificate(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(cert)
 }
 
 func (s *Server) certificatePDF(c *fiber.Ctx) error {
