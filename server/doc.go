@@ -32,6 +32,9 @@
 //		return c.Status(http.StatusCreated).JSON(course)
 //	}
 //
+// A route that only answers a service call on the caller and the path's id needs no
+// handler of its own: api.Get("/courses/:id", requireAuth, byID(s.courses.GetCourse)).
+//
 // Handlers never decide status codes for errors and never talk to MongoDB. Permission
 // checks live in the domain services (they take the accounts.Principal); handlers only
 // require sign-in with requireAuth. Path ids come from idParam; lists use pageParams and
