@@ -164,7 +164,9 @@ func (f *Frontend) bankPage(c *fiber.Ctx) error {
 func (f *Frontend) renderBank(c *fiber.Ctx, v *view, name string) error {
 	p, _ := f.d.Principal(c)
 	page, err := f.d.Authoring.ListQuestions(c.UserContext(), p, assessment.QuestionFilter{Bank: name, Limit: 500})
-	if err != nil {
+	// A new bank exists once its first question is stored: when that first question was
+	// refused, show the form with its error on an empty bank rather than "not found".
+	if err != nil && !(v.Form != nil && errsIs(err, "not_found")) {
 		return err
 	}
 	if c.Query("ok") == "saved" && v.Flash == "" {

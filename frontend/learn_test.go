@@ -671,6 +671,12 @@ func TestBankPages(t *testing.T) {
 	if status != http.StatusUnprocessableEntity {
 		t.Errorf("a question without a correct choice: %d\n%s", status, visible(body))
 	}
+	// The same mistake as the first question of a bank that does not exist yet: the form
+	// comes back with its error, not a "not found" page.
+	status, body = w.do(t, w.admin, http.MethodPost, "/teach/bank/questions", url.Values{"bank": {"Ngân hàng mới"}, "type": {"single"}, "text": {"Câu không có đáp án đúng"}, "choices": {"A\nB"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `name="text"`) {
+		t.Errorf("the first question of a new bank, refused: %d\n%s", status, visible(body))
+	}
 	status, loc := w.do(t, w.admin, http.MethodPost, "/teach/bank/questions", url.Values{"bank": {"LLCT"}, "type": {"single"}, "text": {"Cơ quan quyền lực nhà nước cao nhất?"}, "choices": {"*Quốc hội\nChính phủ"}, "points": {"2"}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("creating a question: %d %s", status, loc)
