@@ -64,10 +64,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {
-	token := bearerToken(c)
-	if token == "" {
-		token = c.Cookies(sessionCookie)
-	}
+	token, _ := requestToken(c)
 	if err := s.accounts.Logout(c.UserContext(), token); err != nil {
 		return err
 	}

@@ -55,8 +55,7 @@ func accessLog(log *slog.Logger) fiber.Handler {
 		err := c.Next()
 		status := c.Response().StatusCode()
 		if err != nil {
-			d, st := describe(err)
-			status, _ = st, d
+			_, status = describe(err)
 		}
 		attrs := []any{
 			"request_id", requestID(c), "method", c.Method(), "path", c.Path(),
@@ -118,6 +117,15 @@ func limitQuery(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// requestToken returns the token a request carries: its bearer header, else its session
+// cookie; viaCookie says which, since cookie requests must also carry the CSRF token.
+func requestToken(c *fiber.Ctx) (token string, viaCookie bool) {
+	if token = bearerToken(c); token != "" {
+		return token, false
+	}
+	return c.Cookies(sessionCookie), true
+}
+
 // bearerToken returns the token of an Authorization: Bearer header, or "".
 func bearerToken(c *fiber.Ctx) string {
 	h := c.Get(fiber.HeaderAuthorization)
@@ -132,10 +140,7 @@ func bearerToken(c *fiber.Ctx) string {
 // client learns its token has expired instead of silently seeing less. A cookie-
 // authenticated unsafe request must carry the session's CSRF token.
 func (s *Server) authenticate(c *fiber.Ctx) error {
-	token, viaCookie := bearerToken(c), false
-	if token == "" {
-		token, viaCookie = c.Cookies(sessionCookie), true
-	}
+	token, viaCookie := requestToken(c)
 	if token == "" {
 		return c.Next()
 	}
