@@ -169,8 +169,8 @@ func (s *Service) CreateUpload(ctx context.Context, actor accounts.Principal, in
 		return Ticket{}, err
 	}
 	if _, err := s.coll.InsertOne(ctx, obj); err != nil {
-		s.discard(context.WithoutCancel(ctx), obj)
-		return Ticket{}, dbErr(err)
+		// Nothing was sent yet; the only thing to undo is a multipart upload just opened.
+		return Ticket{}, errors.Join(dbErr(err), s.discard(context.WithoutCancel(ctx), obj))
 	}
 	return ticket, nil
 }
@@ -242,7 +242,11 @@ func (s *Service) CompleteUpload(ctx context.Context, actor accounts.Principal, 
 	}
 	contentType, checkErr := CheckUploaded(info, head, obj.Filename, obj.Size, s.cfg.MaxUploadBytes, AllowedLectureTypes())
 	if checkErr != nil {
-		s.discard(context.WithoutCancel(ctx), obj)
+		// If the bytes cannot be deleted now, the pending record stays, and the purge of
+		// abandoned uploads deletes them later: no object is left without a record.
+		if err := s.discard(context.WithoutCancel(ctx), obj); err != nil {
+			return Object{}, errors.Join(checkErr, err)
+		}
 		return Object{}, checkErr
 	}
 	now := s.cfg.Now()
@@ -274,13 +278,21 @@ func readHead(ctx context.Context, st Store, key string) ([]byte, error) {
 	return head, nil
 }
 
-// discard removes a rejected or abandoned upload from the store and its record.
-func (s *Service) discard(ctx context.Context, obj Object) {
+// discard removes a rejected or abandoned upload from the store, then its record. The
+// record goes only once the bytes are gone, so a failure can be retried by the purge.
+func (s *Service) discard(ctx context.Context, obj Object) error {
 	if obj.MultipartID != "" {
-		_ = s.cfg.Store.AbortMultipartUpload(ctx, obj.Key, obj.MultipartID)
+		if err := s.cfg.Store.AbortMultipartUpload(ctx, obj.Key, obj.MultipartID); err != nil {
+			return err
+		}
 	}
-	_ = s.cfg.Store.Delete(ctx, obj.Key)
-	_, _ = s.coll.DeleteOne(ctx, bson.M{"_id": obj.ID})
+	if err := s.cfg.Store.Delete(ctx, obj.Key); err != nil {
+		return err
+	}
+	if _, err := s.coll.DeleteOne(ctx, bson.M{"_id": obj.ID}); err != nil {
+		return dbErr(err)
+	}
+	return nil
 }
 
 // GetObject returns a ready object with a short-lived download URL that supports HTTP Range.
@@ -345,7 +357,8 @@ func (s *Service) find(ctx context.Context, id string) (Object, error) {
 }
 
 // PurgeAbandonedUploads removes uploads still pending after olderThan, with whatever bytes
-// reached the store, and returns how many it removed.
+// reached the store, and returns how many it removed; the uploads it could not remove stay
+// for the next run, and their errors come back joined.
 func (s *Service) PurgeAbandonedUploads(ctx context.Context, olderThan time.Duration) (int, error) {
 	cur, err := s.coll.Find(ctx, bson.M{"status": StatusPending, "created_at": bson.M{"$lt": s.cfg.Now().Add(-olderThan)}})
 	if err != nil {
@@ -355,10 +368,16 @@ func (s *Service) PurgeAbandonedUploads(ctx context.Context, olderThan time.Dura
 	if err := cur.All(ctx, &stale); err != nil {
 		return 0, dbErr(err)
 	}
+	removed := 0
+	var failed []error
 	for _, obj := range stale {
-		s.discard(ctx, obj)
+		if err := s.discard(ctx, obj); err != nil {
+			failed = append(failed, err)
+			continue
+		}
+		removed++
 	}
-	return len(stale), nil
+	return removed, errors.Join(failed...)
 }
 
 func dbErr(err error) error {
