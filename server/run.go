@@ -138,34 +138,12 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 			return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 		}
 	}
-	// Courses first: the live hub asks it who belongs to a class (ClassRole).
+	// Courses first: the live hub asks it who belongs to a class (ClassRole). From here on
+	// background work runs, so every failure stops what was started.
 	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc, Logger: log})
 	crs.SetMediaCatalog(mediaCatalog{m: med})
 	med.SetViewers(crs)
-	hub, closeLive, err := buildLive(ctx, db, liveMembership(crs), now, cfg.NATSURL, live.HubOptions{Logger: log})
-	if err != nil {
-		_ = crs.Close(ctx)
-		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
-	}
-	asm, err := buildAssessment(ctx, db.Database, crs, now, log)
-	if err != nil {
-		closeLive()
-		return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
-	}
-	rep, err := reports.New(reports.Config{DB: db.Database, Clock: now, Directory: reports.NewAccountsDirectory(acc, db.Database),
-		Learning: reportsLearning{c: crs, enrol: reports.NewEnrolmentReader(db.Database)}, Quizzes: reportsQuizzes{a: asm}, Live: reportsAttendance{hub: hub, c: crs},
-		PublicURL: cfg.PublicURL})
-	if err != nil {
-		closeLive()
-		return Services{}, nil, err
-	}
-	crs.SetCompletionListener(certificateIssuer{r: rep})
-	for _, ensure := range []func(context.Context) error{crs.EnsureIndexes, rep.EnsureIndexes} {
-		if err := ensure(ctx); err != nil {
-			closeLive()
-			return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
-		}
-	}
+	closeLive := func() {}
 	closeAll := func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -173,6 +151,31 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 			log.Error("progress still buffered at shutdown was not written", "err", err.Error())
 		}
 		closeLive()
+	}
+	fail := func(what string, err error) (Services, func(), error) {
+		closeAll()
+		return Services{}, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	hub, stopLive, err := buildLive(ctx, db, liveMembership(crs), now, cfg.NATSURL, live.HubOptions{Logger: log})
+	if err != nil {
+		return fail("live sessions", err)
+	}
+	closeLive = stopLive
+	asm, err := buildAssessment(ctx, db.Database, crs, now, log)
+	if err != nil {
+		return fail("assessment", err)
+	}
+	rep, err := reports.New(reports.Config{DB: db.Database, Clock: now, Directory: reports.NewAccountsDirectory(acc, db.Database),
+		Learning: reportsLearning{c: crs, enrol: reports.NewEnrolmentReader(db.Database)}, Quizzes: reportsQuizzes{a: asm}, Live: reportsAttendance{hub: hub, c: crs},
+		PublicURL: cfg.PublicURL})
+	if err != nil {
+		return fail("reports", err)
+	}
+	crs.SetCompletionListener(certificateIssuer{r: rep})
+	for _, ensure := range []func(context.Context) error{crs.EnsureIndexes, rep.EnsureIndexes} {
+		if err := ensure(ctx); err != nil {
+			return fail("creating indexes", err)
+		}
 	}
 	return Services{DB: db, Store: store, Accounts: acc, Media: med, Live: hub, Courses: crs, Reports: rep, Assessment: asm}, closeAll, nil
 }
