@@ -52,6 +52,7 @@ func (s *Server) routeAssessment(api fiber.Router) {
 	api.Get("/quizzes/:id/results", requireAuth, byID(s.assessment.QuizResults))
 	api.Get("/quizzes/:id/grades/:user_id", requireAuth, s.quizGrade)
 	api.Get("/quizzes/:id/essays", requireAuth, s.pendingEssays)
+	api.Get("/quizzes/:id/accommodations", requireAuth, s.listAccommodations)
 	api.Put("/quizzes/:id/accommodations/:user_id", requireAuth, s.setAccommodation)
 	api.Get("/attempts/:id", requireAuth, byID(s.assessment.GetAttempt))
 	api.Put("/attempts/:id/answers", requireAuth, s.saveAnswers)
@@ -309,6 +310,18 @@ func (s *Server) pendingEssays(c *fiber.Ctx) error {
 		return err
 	}
 	list, err := s.assessment.PendingEssays(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(newList(list, len(list)))
+}
+
+func (s *Server) listAccommodations(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	list, err := s.assessment.Accommodations(c.UserContext(), principal(c), id)
 	if err != nil {
 		return err
 	}

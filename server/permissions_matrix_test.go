@@ -56,6 +56,7 @@ var permWant = map[string]string{
 	"GET /api/v1/questions/{id}":                       "401 403 403 200 404 403 403 403 403 200",
 	"GET /api/v1/quizzes":                              "401 200 200 200 200 200 200 404 404 200",
 	"GET /api/v1/quizzes/{id}":                         "401 200 200 200 200 200 200 404 404 200",
+	"GET /api/v1/quizzes/{id}/accommodations":          "401 403 403 200 403 200 200 403 403 200", // trainer2: 200, none of our learners
 	"GET /api/v1/quizzes/{id}/attempts/me":             "401 200 200 200 200 200 200 200 200 200",
 	"GET /api/v1/quizzes/{id}/essays":                  "401 403 403 200 403 200 200 403 403 200",
 	"GET /api/v1/quizzes/{id}/grades/{user_id}":        "401 200 404 200 404 200 404 404 404 200",

@@ -516,6 +516,7 @@ var permRequests = map[string]permReq{
 	"GET /api/v1/quizzes/{id}/results":                  {path: "/api/v1/quizzes/{quiz}/results"},
 	"GET /api/v1/quizzes/{id}/grades/{user_id}":         {path: "/api/v1/quizzes/{quiz}/grades/{user_learner}"},
 	"GET /api/v1/quizzes/{id}/essays":                   {path: "/api/v1/quizzes/{quiz}/essays"},
+	"GET /api/v1/quizzes/{id}/accommodations":           {path: "/api/v1/quizzes/{quiz}/accommodations"},
 	"PUT /api/v1/quizzes/{id}/accommodations/{user_id}": {path: "/api/v1/quizzes/{quiz}/accommodations/{user_learner}", body: `{"extra_time_s":60,"extra_attempts":0}`, phase: 1},
 	"GET /api/v1/attempts/{id}":                         {path: "/api/v1/attempts/{attempt}"},
 	"PUT /api/v1/attempts/{id}/answers":                 {path: "/api/v1/attempts/{attempt}/answers", body: `{"answers":{}}`, phase: 1},
