@@ -65,7 +65,9 @@ func unitAdmin(unitID string) accounts.Principal {
 	return accounts.Principal{User: accounts.User{ID: "ua-" + unitID, Username: "ua", UnitID: unitID, Roles: []accounts.Role{accounts.RoleUnitAdmin}}}
 }
 
-func actorIn(name, unitID string) trail.Actor { return trail.Actor{ID: name + "-id", Name: name, UnitID: unitID} }
+func actorIn(name, unitID string) trail.Actor {
+	return trail.Actor{ID: name + "-id", Name: name, UnitID: unitID}
+}
 
 func TestRecordAndListFilters(t *testing.T) {
 	e := newEnv(t)
@@ -79,9 +81,9 @@ func TestRecordAndListFilters(t *testing.T) {
 		e.clk.Advance(time.Hour)
 	}
 	rec(actorIn("ua", e.dept.ID).Did(trail.UserCreate, "user:1", "lan").In(e.dept.ID).With("roles", "learner")) // 01:00
-	rec(actorIn("admin", e.root.ID).Did(trail.UnitCreate, "unit:x", "STC").In(e.oth.ID))                     // 02:00
-	rec(trail.System.Did(trail.CertificateIssue, "certificate:c", "HT-1").In(e.prov.ID))                      // 03:00
-	rec(actorIn("ua", e.dept.ID).Did(trail.UserDisable, "user:2", "binh").In(e.oth.ID))                       // 04:00
+	rec(actorIn("admin", e.root.ID).Did(trail.UnitCreate, "unit:x", "STC").In(e.oth.ID))                        // 02:00
+	rec(trail.System.Did(trail.CertificateIssue, "certificate:c", "HT-1").In(e.prov.ID))                        // 03:00
+	rec(actorIn("ua", e.dept.ID).Did(trail.UserDisable, "user:2", "binh").In(e.oth.ID))                         // 04:00
 
 	all, err := e.log.List(ctx, e.admin, Filter{})
 	if err != nil {
