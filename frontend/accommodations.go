@@ -1,15 +1,18 @@
 package frontend
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"hoctap/accounts"
+	"hoctap/assessment"
 	"hoctap/internal/errs"
 )
 
@@ -94,7 +97,11 @@ func (f *Frontend) setAccommodation(c *fiber.Ctx) error {
 			_, err = f.d.Authoring.SetAccommodation(ctx, p, quizID, ids[0], minutes*60, attempts)
 		}
 		if err == nil {
-			return c.Redirect("/teach/quizzes/"+quizID+"?ok=accommodation", http.StatusSeeOther)
+			ok := "accommodation"
+			if minutes == 0 && attempts == 0 {
+				ok = "accommodation_removed" // the service's way to remove one
+			}
+			return c.Redirect("/teach/quizzes/"+quizID+"?ok="+ok, http.StatusSeeOther)
 		}
 	}
 	v := f.newView(c, "courses")
@@ -106,4 +113,71 @@ func (f *Frontend) setAccommodation(c *fiber.Ctx) error {
 	v.Form["accommodation"] = "open"
 	c.Status(status)
 	return f.renderQuizResults(c, v, p)
+}
+
+// accommodationRow is one learner's accommodation as the quiz page lists it.
+type accommodationRow struct {
+	assessment.Accommodation
+	Name, Username string
+}
+
+// ExtraMinutes is the extra time in minutes (the API takes seconds, so it may not be
+// whole).
+func (r accommodationRow) ExtraMinutes() float64 { return float64(r.ExtraTimeS) / 60 }
+
+// ExtraDecimals is how many decimals ExtraMinutes needs.
+func (r accommodationRow) ExtraDecimals() int {
+	if r.ExtraTimeS%60 != 0 {
+		return 1
+	}
+	return 0
+}
+
+// quizAccommodations lists the accommodations of a quiz the caller may see, in Vietnamese
+// name order.
+func (f *Frontend) quizAccommodations(ctx context.Context, p accounts.Principal, quizID string) ([]accommodationRow, error) {
+	list, err := f.d.Authoring.Accommodations(ctx, p, quizID)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	userIDs := make([]string, 0, len(list))
+	for _, a := range list {
+		userIDs = append(userIDs, a.UserID)
+	}
+	users, err := f.d.Accounts.FindUsersByIDs(ctx, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]accounts.User, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	rows := make([]accommodationRow, 0, len(list))
+	for _, a := range list {
+		u, ok := byID[a.UserID]
+		if !ok {
+			continue // a deleted account: nobody to start attempts with it
+		}
+		rows = append(rows, accommodationRow{Accommodation: a, Name: u.FullName, Username: u.Username})
+	}
+	SortByName(rows, func(r accommodationRow) string { return r.Name })
+	return rows, nil
+}
+
+// editAccommodation fills the accommodation form with a listed learner's figures when the
+// page was opened from that row's change link (?edit_acc=username) and no submitted form
+// is being shown again.
+func (v *view) editAccommodation(rows []accommodationRow, username string) {
+	if username == "" || len(v.Form) > 0 {
+		return
+	}
+	for _, r := range rows {
+		if r.Username == username {
+			// The form takes whole minutes; seconds set through the API round up.
+			minutes := strconv.Itoa((r.ExtraTimeS + 59) / 60)
+			v.Form = map[string]string{"username": r.Username, "extra_time_min": minutes,
+				"extra_attempts": strconv.Itoa(r.ExtraAttempts), "accommodation": "open"}
+			return
+		}
+	}
 }

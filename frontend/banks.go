@@ -37,6 +37,7 @@ type Authoring interface {
 	UpdateQuiz(ctx context.Context, actor accounts.Principal, id string, in assessment.QuizInput) (assessment.Quiz, error)
 	ShareBank(ctx context.Context, actor accounts.Principal, name string, lecturerIDs []string) (assessment.Bank, error)
 	SetAccommodation(ctx context.Context, actor accounts.Principal, quizID, userID string, extraTimeS, extraAttempts int) (assessment.Accommodation, error)
+	Accommodations(ctx context.Context, actor accounts.Principal, quizID string) ([]assessment.Accommodation, error)
 }
 
 // maxQuestionFile bounds an imported question file (the server's body limit is larger).
@@ -474,6 +475,8 @@ type quizResultsData struct {
 	Learners []learnerGrade
 	Pending  []pendingEssay
 	MaxCount int
+	// Accommodations are the learners given extra time or attempts, by name.
+	Accommodations []accommodationRow
 }
 
 type pendingEssay struct {
@@ -497,6 +500,8 @@ func (f *Frontend) quizResultsPage(c *fiber.Ctx) error {
 		v.Flash, v.Notice = v.T("flash.saved"), "ok"
 	} else if c.Query("ok") == "accommodation" {
 		v.Flash, v.Notice = v.T("flash.accommodation_saved"), "ok"
+	} else if c.Query("ok") == "accommodation_removed" {
+		v.Flash, v.Notice = v.T("flash.accommodation_removed"), "ok"
 	}
 	return f.renderQuizResults(c, v, p)
 }
@@ -533,6 +538,10 @@ func (f *Frontend) renderQuizResults(c *fiber.Ctx, v *view, p accounts.Principal
 		}
 	}
 	d := quizResultsData{Quiz: q, Results: res}
+	if d.Accommodations, err = f.quizAccommodations(ctx, p, q.ID); err != nil {
+		return err
+	}
+	v.editAccommodation(d.Accommodations, c.Query("edit_acc"))
 	for _, g := range res.Learners {
 		d.Learners = append(d.Learners, learnerGrade{Grade: g, Name: names[g.UserID]})
 	}
