@@ -471,7 +471,20 @@ func (s *Service) planImportRow(actor User, file ImportFile, row ImportRow, byCo
 	if err := checkGrant(actor, next, units); err != nil {
 		return importOp{}, strings.TrimSuffix(err.Error(), ": "+errs.ErrForbidden.Error())
 	}
+	if unchanged(old, next) {
+		// Nothing to write: re-sending last month's staff list, or a list whose import a
+		// crash cut short, costs no update per user (each is a collection scan on FerretDB).
+		return importOp{line: row.Line, user: old}, ""
+	}
 	return importOp{line: row.Line, user: old, set: set, unset: unset}, ""
+}
+
+// unchanged reports whether an import line leaves the user as stored: the fields it may
+// set are equal.
+func unchanged(old, next User) bool {
+	return old.FullName == next.FullName && old.NameFold == nameFold(next.FullName, next.Username) &&
+		old.UnitID == next.UnitID && old.Position == next.Position && old.Email == next.Email &&
+		slices.Equal(old.Roles, next.Roles) && slices.Equal(old.AdminUnitIDs, next.AdminUnitIDs)
 }
 
 func fieldsMessage(f errs.Fields) string {
@@ -541,16 +554,24 @@ func cmpOr(a, b error) error {
 	return b
 }
 
-// writeImport writes ops in unordered bulk writes of a thousand. It returns the indexes
-// of ops that failed with a reason (a username created meanwhile, say), and an error when
-// a batch failed as a whole; batches before it are stored.
+// writeImport writes ops in unordered bulk writes of a thousand; an update with nothing
+// to set writes nothing. It returns the indexes of ops that failed with a reason (a
+// username created meanwhile, say), and an error when a batch failed as a whole; batches
+// before it are stored.
 func (s *Service) writeImport(ctx context.Context, ops []importOp) (map[int]string, error) {
 	failed := map[int]string{}
+	var writes []int // indexes in ops of the ops that write
+	for i, op := range ops {
+		if op.create || len(op.set) > 0 {
+			writes = append(writes, i)
+		}
+	}
 	const batch = 1000
-	for start := 0; start < len(ops); start += batch {
-		end := min(start+batch, len(ops))
+	for start := 0; start < len(writes); start += batch {
+		end := min(start+batch, len(writes))
 		models := make([]mongo.WriteModel, 0, end-start)
-		for _, op := range ops[start:end] {
+		for _, i := range writes[start:end] {
+			op := ops[i]
 			if op.create {
 				models = append(models, mongo.NewInsertOneModel().SetDocument(op.user))
 				continue
@@ -569,15 +590,15 @@ func (s *Service) writeImport(ctx context.Context, ops []importOp) (map[int]stri
 				if database.IsDuplicateKey(we) || we.Code == 11000 {
 					msg = "the username was taken while importing"
 				}
-				failed[start+we.Index] = msg
+				failed[writes[start+we.Index]] = msg
 			}
 			continue
 		}
 		if err != nil {
-			for i := start; i < len(ops); i++ {
+			for _, i := range writes[start:] {
 				failed[i] = "not stored: the import stopped"
 			}
-			return failed, fmt.Errorf("accounts: import users (lines before %d stored): %w", ops[start].line, dbErr(err))
+			return failed, fmt.Errorf("accounts: import users (lines before %d stored): %w", ops[writes[start]].line, dbErr(err))
 		}
 	}
 	return failed, nil

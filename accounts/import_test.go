@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -108,10 +109,24 @@ func TestImportUsers(t *testing.T) {
 		}
 	}
 
-	// Importing the same file again changes no passwords and creates nobody.
+	// Importing the same file again changes no passwords and creates nobody; it writes
+	// nothing at all (not even updated_at), since no line changes its user.
+	before := e.snapshot(t)
+	e.clk.Advance(time.Hour)
 	res, err = e.s.ImportUsers(e.ctx, as(officer), strings.NewReader(file))
 	if err != nil || res.Created != 0 || res.Updated != 3 || len(res.GeneratedPasswords) != 0 {
 		t.Fatalf("re-import = %+v, %v", res, err)
+	}
+	e.unchanged(t, before)
+	// A line that changes its user is still written among unchanged ones.
+	changed := strings.Replace(file, "Lê Văn C;HN-SNV;;", "Lê Văn C;HN-SNV;Phó phòng;", 1)
+	res, err = e.s.ImportUsers(e.ctx, as(officer), strings.NewReader(changed))
+	if err != nil || res.Created != 0 || res.Updated != 3 {
+		t.Fatalf("re-import with a change = %+v, %v", res, err)
+	}
+	if got, err := e.s.ListUsers(e.ctx, e.admin, UserFilter{Q: "lvc"}); err != nil || got.Total != 1 || got.Items[0].Position != "Phó phòng" ||
+		!got.Items[0].UpdatedAt.Equal(e.clk.Now()) {
+		t.Fatalf("the changed line was not written: %+v, %v", got, err)
 	}
 	if _, err := e.s.Login(e.ctx, "lvc", res0Password, ""); err != nil {
 		t.Fatalf("re-import changed a password: %v", err)
