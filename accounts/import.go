@@ -358,8 +358,15 @@ func (s *Service) ImportUsers(ctx context.Context, actor Principal, r io.Reader)
 		return ImportResult{}, err
 	}
 	failed, err := s.writeImport(ctx, ops)
+	var touched []string // units of the users created or updated, for the audit entry
 	for i, op := range ops {
 		msg, bad := failed[i]
+		if !bad {
+			touched = append(touched, op.user.UnitID)
+			if id, ok := op.set["unit_id"].(string); ok {
+				touched = append(touched, id)
+			}
+		}
 		switch {
 		case bad:
 			fail(op.line, msg)
@@ -372,6 +379,12 @@ func (s *Service) ImportUsers(ctx context.Context, actor Principal, r io.Reader)
 		default:
 			res.Updated++
 			s.cache.removeUser(op.user.ID)
+		}
+	}
+	if res.Created+res.Updated > 0 {
+		// Recorded also when writing failed part-way: what was written is done.
+		if rerr := s.record(ctx, importEntry(actor.AuditActor(), ids.New(), res, nonEmpty(touched...))); rerr != nil {
+			return res, errors.Join(err, rerr)
 		}
 	}
 	if err != nil {

@@ -5,6 +5,8 @@ package accounts
 import (
 	"slices"
 	"time"
+
+	"hoctap/audit/trail"
 )
 
 // Role is one of the fixed roles a user may hold; a user may hold several.
@@ -88,6 +90,11 @@ type Principal struct {
 
 // Has reports whether the caller holds role r.
 func (p Principal) Has(r Role) bool { return p.User.Has(r) }
+
+// AuditActor is the caller as the audit log names them: id, username and unit now.
+func (p Principal) AuditActor() trail.Actor {
+	return trail.Actor{ID: p.User.ID, Name: p.User.Username, UnitID: p.User.UnitID}
+}
 
 // Page is one page of a list, with the total that matched.
 type Page[T any] struct {

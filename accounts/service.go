@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"hoctap/audit/trail"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
 	"hoctap/internal/errs"
@@ -88,6 +89,9 @@ type Service struct {
 	// treeMu serialises unit moves within this process, so two concurrent moves cannot
 	// together create a cycle.
 	treeMu sync.Mutex
+
+	// audit records administrative actions; set once by SetAuditor before serving.
+	audit trail.Recorder
 }
 
 // NewService returns the accounts service over db. now is the time source (clock.System in
@@ -109,6 +113,16 @@ func NewService(db *mongo.Database, cfg Config, now clock.Clock) *Service {
 		cache:     newAuthCache(cfg.AuthCacheSize),
 		dummyHash: HashPassword(ids.Secret(16), cfg.Argon2),
 	}
+}
+
+// SetAuditor plugs in the audit log, which is built after this service (it reads unit
+// paths from it). Call it once, before the service is used concurrently. Without it,
+// administrative actions are not recorded (tests of other concerns).
+func (s *Service) SetAuditor(r trail.Recorder) { s.audit = r }
+
+// record stores the audit entries of an action that succeeded (see trail.Record).
+func (s *Service) record(ctx context.Context, entries ...trail.Entry) error {
+	return trail.Record(ctx, s.audit, entries...)
 }
 
 // EnsureIndexes creates the indexes of users, units and sessions. It is idempotent and

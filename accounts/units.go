@@ -91,6 +91,7 @@ func (s *Service) CreateUnit(ctx context.Context, actor Principal, in NewUnit) (
 	s.treeMu.Lock()
 	defer s.treeMu.Unlock()
 	now := s.now()
+	parentCode := ""
 	u := Unit{ID: ids.New(), Name: name, Code: code, Path: []string{}, CreatedAt: now, UpdatedAt: now, NameFold: textfold.Fold(name)}
 	if parentID == "" {
 		if !actor.Has(RoleAdmin) {
@@ -108,12 +109,16 @@ func (s *Service) CreateUnit(ctx context.Context, actor Principal, in NewUnit) (
 		}
 		u.ParentID = parent.ID
 		u.Path = append(slices.Clone(parent.Path), parent.ID)
+		parentCode = parent.Code
 	}
 	if _, err := s.units.InsertOne(ctx, u); err != nil {
 		if database.IsDuplicateKey(err) {
 			return Unit{}, fmt.Errorf("a unit with code %s already exists: %w", quote(code), errs.ErrConflict)
 		}
 		return Unit{}, fmt.Errorf("accounts: create unit: %w", dbErr(err))
+	}
+	if err := s.record(ctx, unitCreatedEntry(actor.AuditActor(), u, parentCode)); err != nil {
+		return Unit{}, err
 	}
 	return u, nil
 }
@@ -158,6 +163,8 @@ func (s *Service) UpdateUnit(ctx context.Context, actor Principal, id string, p 
 	if !Manages(actor.User, u) {
 		return Unit{}, fmt.Errorf("you do not manage unit %s: %w", u.Code, errs.ErrForbidden)
 	}
+	before := u
+	parents := map[string]Unit{}
 	var f errs.Fields
 	set := bson.M{}
 	if p.Name != nil {
@@ -199,6 +206,7 @@ func (s *Service) UpdateUnit(ctx context.Context, actor Principal, id string, p 
 			if !Manages(actor.User, parent) {
 				return Unit{}, fmt.Errorf("you do not manage unit %s: %w", parent.Code, errs.ErrForbidden)
 			}
+			parents[parent.ID] = parent
 			u.ParentID, u.Path = parent.ID, append(slices.Clone(parent.Path), parent.ID)
 			set["parent_id"] = u.ParentID
 		}
@@ -219,6 +227,20 @@ func (s *Service) UpdateUnit(ctx context.Context, actor Principal, id string, p 
 	}
 	if moved {
 		if err := s.rewriteSubtreePaths(ctx, u); err != nil {
+			return Unit{}, err
+		}
+	}
+	if moved && before.ParentID != "" {
+		// The old parent's code, for the audit entry; a parent gone meanwhile shows its id.
+		old, err := s.FindUnitByID(ctx, before.ParentID)
+		if err == nil {
+			parents[old.ID] = old
+		} else if !errors.Is(err, errs.ErrNotFound) {
+			return Unit{}, err
+		}
+	}
+	if e, changed := unitChangeEntry(actor.AuditActor(), before, u, parents); changed {
+		if err := s.record(ctx, e); err != nil {
 			return Unit{}, err
 		}
 	}

@@ -206,6 +206,9 @@ func (s *Service) CreateUser(ctx context.Context, actor Principal, in NewUser) (
 		}
 		return User{}, fmt.Errorf("accounts: create user: %w", dbErr(err))
 	}
+	if err := s.record(ctx, userCreatedEntry(actor.AuditActor(), u, units)); err != nil {
+		return User{}, err
+	}
 	return public(u), nil
 }
 
@@ -400,6 +403,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, id string, p 
 		s.cache.removeUser(updated.ID)
 	}
 	if err != nil {
+		return User{}, err
+	}
+	if err := s.record(ctx, userChangeEntries(actor.AuditActor(), target, updated, self, p.Password != nil, units)...); err != nil {
 		return User{}, err
 	}
 	return public(updated), nil
