@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
+	"hoctap/audit/trail"
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
 )
@@ -167,6 +169,11 @@ func (s *Service) CreateClass(ctx context.Context, p accounts.Principal, courseI
 	if _, err := s.classes.InsertOne(ctx, c); err != nil {
 		return Class{}, fmt.Errorf("courses: create class: %w", dbErr(err))
 	}
+	e := classEntry(p, trail.ClassCreate, c).With("course", c.CourseCode).With("revision", strconv.Itoa(c.Revision)).
+		With("trainers", strconv.Itoa(len(c.TrainerIDs)))
+	if err := trail.Record(ctx, s.audit, e); err != nil {
+		return Class{}, err
+	}
 	return c, nil
 }
 
@@ -286,12 +293,17 @@ func (s *Service) MoveClassToRevision(ctx context.Context, p accounts.Principal,
 		return Class{}, err
 	}
 	now := s.now()
+	from := c.Revision
 	if _, err := s.classes.UpdateOne(ctx, bson.M{"_id": c.ID}, bson.M{"$set": bson.M{"revision": revision, "updated_at": now}}); err != nil {
 		return Class{}, fmt.Errorf("courses: move class: %w", dbErr(err))
 	}
 	s.forgetClass(c.ID)
 	c.Revision, c.UpdatedAt = revision, now
 	if err := s.recomputeClass(ctx, c, re); err != nil {
+		return Class{}, err
+	}
+	e := classEntry(p, trail.ClassRevision, c).With("revision_from", strconv.Itoa(from)).With("revision_to", strconv.Itoa(revision))
+	if err := trail.Record(ctx, s.audit, e); err != nil {
 		return Class{}, err
 	}
 	return c, nil
@@ -418,7 +430,7 @@ func (s *Service) EnrolUsers(ctx context.Context, p accounts.Principal, classID 
 			}
 		}
 	}
-	return s.enrol(ctx, p, c, users)
+	return s.enrol(ctx, p, c, users, classEntry(p, trail.EnrolmentCreate, c))
 }
 
 // EnrolUnit enrols every user of a unit, and with includeSubunits of every unit below it,
@@ -458,15 +470,31 @@ func (s *Service) EnrolUnit(ctx context.Context, p accounts.Principal, classID, 
 	if err != nil {
 		return EnrolResult{}, fmt.Errorf("courses: users of units: %w", err)
 	}
-	return s.enrol(ctx, p, c, users)
+	e := classEntry(p, trail.EnrolmentUnit, c).In(unitID).With("unit_id", unitID).
+		With("include_subunits", strconv.FormatBool(includeSubunits))
+	return s.enrol(ctx, p, c, users, e)
 }
 
-// enrol inserts one enrolment per user not yet in class c. Seats are reserved on the
+// enrol enrols users in class c (see enrolUsers) and records entry e in the audit log,
+// completed with the counts and the enrolled users, when anyone was enrolled (also when
+// enrolling failed part-way: those enrolled stay enrolled).
+func (s *Service) enrol(ctx context.Context, p accounts.Principal, c Class, users []accounts.User, e trail.Entry) (EnrolResult, error) {
+	var enrolled []string
+	res, err := s.enrolUsers(ctx, p, c, users, &enrolled)
+	if len(enrolled) > 0 {
+		if rerr := trail.Record(ctx, s.audit, enrolmentEntry(e, res, enrolled, users)); rerr != nil {
+			return res, errors.Join(err, rerr)
+		}
+	}
+	return res, err
+}
+
+// enrolUsers inserts one enrolment per user not yet in class c. Seats are reserved on the
 // class's counter first (compare-and-set, so concurrent requests never overbook), then
 // the enrolments are inserted unordered; the unique (class_id, user_id) index turns a
 // concurrent duplicate into a duplicate-key error, counted as already enrolled and its
 // seat given back.
-func (s *Service) enrol(ctx context.Context, p accounts.Principal, c Class, users []accounts.User) (EnrolResult, error) {
+func (s *Service) enrolUsers(ctx context.Context, p accounts.Principal, c Class, users []accounts.User, enrolled *[]string) (EnrolResult, error) {
 	res := EnrolResult{}
 	existing, err := s.classMembers(ctx, c.ID, nil)
 	if err != nil {
@@ -500,7 +528,10 @@ func (s *Service) enrol(ctx context.Context, p accounts.Principal, c Class, user
 	}
 	now := s.now()
 	var enrolledIDs []string
-	defer func() { s.addEnrolments(enrolledIDs, enrolmentRef{ClassID: c.ID, CourseID: c.CourseID}) }()
+	defer func() {
+		s.addEnrolments(enrolledIDs, enrolmentRef{ClassID: c.ID, CourseID: c.CourseID})
+		*enrolled = enrolledIDs
+	}()
 	for len(cands) > 0 {
 		k, err := s.reserveSeats(ctx, c.ID, len(cands))
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -14,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
+	"hoctap/audit/trail"
 	"hoctap/internal/database"
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
@@ -678,6 +680,9 @@ func (s *Service) PublishCourse(ctx context.Context, p accounts.Principal, id st
 				return Course{}, fmt.Errorf("courses: publish: %w", dbErr(err))
 			}
 			c.Status, c.UpdatedAt = StatusPublished, now
+			if err := trail.Record(ctx, s.audit, courseEntry(p, trail.CoursePublish, c).With("revision", strconv.Itoa(c.Revision))); err != nil {
+				return Course{}, err
+			}
 		}
 		return c, nil
 	}
@@ -715,6 +720,9 @@ func (s *Service) PublishCourse(ctx context.Context, p accounts.Principal, id st
 		return Course{}, fmt.Errorf("courses: %s was published by someone else: %w", id, errs.ErrConflict)
 	}
 	c.Revision, c.Status, c.PublishedAt, c.UpdatedAt, c.DraftChanges = rev.Revision, StatusPublished, &now, now, set["draft_changes"].(bool)
+	if err := trail.Record(ctx, s.audit, courseEntry(p, trail.CoursePublish, c).With("revision", strconv.Itoa(c.Revision))); err != nil {
+		return Course{}, err
+	}
 	return c, nil
 }
 
@@ -730,5 +738,8 @@ func (s *Service) ArchiveCourse(ctx context.Context, p accounts.Principal, id st
 		return Course{}, fmt.Errorf("courses: archive: %w", dbErr(err))
 	}
 	c.Status, c.UpdatedAt = StatusArchived, now
+	if err := trail.Record(ctx, s.audit, courseEntry(p, trail.CourseArchive, c)); err != nil {
+		return Course{}, err
+	}
 	return c, nil
 }

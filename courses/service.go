@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
+	"hoctap/audit/trail"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
 	"hoctap/internal/errs"
@@ -60,6 +61,9 @@ type Config struct {
 	// CacheTTL bounds how long class and enrolment look-ups made for heartbeats are
 	// reused; 30 s when zero. Changes made through this Service invalidate them at once.
 	CacheTTL time.Duration
+	// Auditor records enrolments, new classes, class moves, publishing and archiving in
+	// the audit log (audit.Log); nil records nothing.
+	Auditor trail.Recorder
 }
 
 // Service is the courses domain: catalog, outlines, classes, enrolment and progress.
@@ -68,6 +72,7 @@ type Service struct {
 	db    *mongo.Database
 	now   clock.Clock
 	dir   Directory
+	audit trail.Recorder
 	gate  atomic.Pointer[QuizGate]
 	media atomic.Pointer[MediaCatalog]
 	// completion hears of completed classes (reports issues certificates).
@@ -111,6 +116,7 @@ func New(cfg Config) *Service {
 		db:         cfg.DB,
 		now:        cfg.Clock,
 		dir:        cfg.Directory,
+		audit:      cfg.Auditor,
 		log:        cfg.Logger,
 		ttl:        cfg.CacheTTL,
 		writeEvery: cfg.WriteEvery,

@@ -8,6 +8,7 @@ package trail
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -111,16 +112,16 @@ type Entry struct {
 
 // With sets one detail and returns e, for building entries in one expression.
 func (e Entry) With(key, value string) Entry {
-	if e.Details == nil {
-		e.Details = map[string]string{}
-	}
-	e.Details[key] = value
+	d := make(map[string]string, len(e.Details)+1)
+	maps.Copy(d, e.Details) // a copy, so entries built from one start never share details
+	d[key] = value
+	e.Details = d
 	return e
 }
 
 // In sets the units the object belongs to and returns e.
 func (e Entry) In(unitIDs ...string) Entry {
-	e.UnitIDs = append(e.UnitIDs, unitIDs...)
+	e.UnitIDs = append(slices.Clip(e.UnitIDs), unitIDs...)
 	return e
 }
 
