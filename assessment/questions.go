@@ -606,7 +606,7 @@ func (s *Service) ImportQuestions(ctx context.Context, actor accounts.Principal,
 	parsed, lineErrs := importer.Parse(req.Format, req.Data)
 	res.Errors = append(res.Errors, lineErrs...)
 	if len(parsed) == 0 && len(lineErrs) == 0 {
-		res.Errors = append(res.Errors, importer.LineError{Line: 1, Message: fmt.Sprintf("the file holds no %s questions", req.Format)})
+		res.Errors = append(res.Errors, importer.Problem{Code: importer.CodeNoQuestions, Args: []string{string(req.Format)}}.At(1))
 	}
 	now := s.now()
 	docs := make([]any, 0, len(parsed))
@@ -617,7 +617,7 @@ func (s *Service) ImportQuestions(ctx context.Context, actor accounts.Principal,
 		}
 		q, err := buildQuestion(in)
 		if err != nil {
-			res.Errors = append(res.Errors, importer.LineError{Line: iq.Line, Message: err.Error()})
+			res.Errors = append(res.Errors, rejectedLine(iq.Line, err))
 			continue
 		}
 		q.ID, q.Version, q.OwnerID, q.CreatedAt, q.UpdatedAt = contentID(q), 1, actor.User.ID, now, now
@@ -644,6 +644,24 @@ func (s *Service) ImportQuestions(ctx context.Context, actor accounts.Principal,
 	}
 	s.invalidateQuizzes()
 	return res, nil
+}
+
+// rejectedLine is the import error for a parsed question that buildQuestion refused:
+// coded importer.CodeQuestionInvalid with the fields refused, and the whole reason in
+// English as its message.
+func rejectedLine(line int, err error) importer.LineError {
+	var fe *errs.FieldError
+	var fields []string
+	if errors.As(err, &fe) {
+		for f := range fe.Fields {
+			fields = append(fields, f)
+		}
+		slices.Sort(fields)
+	}
+	if len(fields) == 0 {
+		fields = []string{"question"}
+	}
+	return importer.LineError{Line: line, Code: importer.CodeQuestionInvalid, Args: []string{strings.Join(fields, ", ")}, Message: err.Error()}
 }
 
 // contentID derives a question id (ObjectID-shaped hex) from its bank and content.

@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
@@ -18,7 +17,7 @@ var (
 func ParseAiken(data []byte) ([]Question, []LineError) {
 	s, ok := normalize(data)
 	if !ok {
-		return nil, []LineError{{Line: firstInvalidLine(s), Message: "file is not valid UTF-8"}}
+		return nil, []LineError{lineError(firstInvalidLine(s), CodeNotUTF8)}
 	}
 	var (
 		qs      []Question
@@ -27,9 +26,9 @@ func ParseAiken(data []byte) ([]Question, []LineError) {
 		start   int
 		choices []Choice
 		letters []byte
-		broken  string // why the question being read is already known to be bad
+		broken  Problem // why the question being read is already known to be bad
 	)
-	reset := func() { text, choices, letters, broken, start = nil, nil, nil, "", 0 }
+	reset := func() { text, choices, letters, broken, start = nil, nil, nil, Problem{}, 0 }
 	for i, raw := range strings.Split(s, "\n") {
 		ln := i + 1
 		line := strings.TrimSpace(raw)
@@ -37,16 +36,16 @@ func ParseAiken(data []byte) ([]Question, []LineError) {
 			continue
 		}
 		if m := aikenAnswer.FindStringSubmatch(line); m != nil {
-			q, msg := aikenQuestion(text, choices, letters, m[1])
-			if broken != "" {
-				msg = broken
+			q, pr := aikenQuestion(text, choices, letters, m[1])
+			if broken.Code != "" {
+				pr = broken
 			}
 			if start == 0 {
 				start = ln
-				msg = "ANSWER line without a question before it"
+				pr = problem(CodeAikenAnswerWithoutQuestion)
 			}
-			if msg != "" {
-				errs = append(errs, LineError{Line: start, Message: msg})
+			if pr.Code != "" {
+				errs = append(errs, pr.At(start))
 			} else {
 				q.Line = start
 				qs = append(qs, q)
@@ -60,8 +59,8 @@ func ParseAiken(data []byte) ([]Question, []LineError) {
 		if m := aikenChoice.FindStringSubmatch(line); m != nil && len(text) > 0 {
 			letter := m[1][0]
 			want := byte('A' + len(choices))
-			if letter != want && broken == "" {
-				broken = fmt.Sprintf("choice %c on line %d should be %c", letter, ln, want)
+			if letter != want && broken.Code == "" {
+				broken = problem(CodeAikenChoiceLetter, string(rune(letter)), ln, string(rune(want)))
 			}
 			choices = append(choices, Choice{Text: strings.TrimSpace(m[2])})
 			letters = append(letters, letter)
@@ -70,29 +69,29 @@ func ParseAiken(data []byte) ([]Question, []LineError) {
 		if len(choices) > 0 {
 			// Text after the choices without an ANSWER line: the previous question is
 			// missing its answer. Report it and start reading the new question here.
-			errs = append(errs, LineError{Line: start, Message: fmt.Sprintf("question has no ANSWER line (line %d starts another question)", ln)})
+			errs = append(errs, lineError(start, CodeAikenNoAnswerBefore, ln))
 			reset()
 			start = ln
 		}
 		text = append(text, line)
 	}
 	if start != 0 {
-		errs = append(errs, LineError{Line: start, Message: "question has no ANSWER line before the end of the file"})
+		errs = append(errs, lineError(start, CodeAikenNoAnswerAtEnd))
 	}
 	return qs, errs
 }
 
-func aikenQuestion(text []string, choices []Choice, letters []byte, answer string) (Question, string) {
+func aikenQuestion(text []string, choices []Choice, letters []byte, answer string) (Question, Problem) {
 	if len(text) == 0 {
-		return Question{}, "question has no text"
+		return Question{}, problem(CodeAikenNoText)
 	}
 	if len(choices) < 2 {
-		return Question{}, "question needs at least two choices A., B., …"
+		return Question{}, problem(CodeAikenFewChoices)
 	}
 	q := Question{Type: Single, Text: strings.Join(text, "\n"), Choices: choices, Points: 1}
 	keys := strings.FieldsFunc(strings.ToUpper(answer), func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
 	if len(keys) == 0 {
-		return Question{}, "ANSWER names no choice"
+		return Question{}, problem(CodeAikenAnswerNone)
 	}
 	if len(keys) > 1 {
 		q.Type = Multiple
@@ -108,10 +107,10 @@ func aikenQuestion(text []string, choices []Choice, letters []byte, answer strin
 			}
 		}
 		if idx < 0 {
-			return Question{}, fmt.Sprintf("ANSWER %q is not one of the choices", k)
+			return Question{}, problem(CodeAikenAnswerUnknown, k)
 		}
 		if seen[idx] {
-			return Question{}, fmt.Sprintf("ANSWER names %s twice", k)
+			return Question{}, problem(CodeAikenAnswerTwice, k)
 		}
 		seen[idx] = true
 	}
@@ -128,8 +127,8 @@ func aikenQuestion(text []string, choices []Choice, letters []byte, answer strin
 			}
 		}
 	}
-	if msg := Validate(&q); msg != "" {
-		return Question{}, msg
+	if pr := Check(&q); pr.Code != "" {
+		return Question{}, pr
 	}
-	return q, ""
+	return q, Problem{}
 }

@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,7 +26,7 @@ import (
 func ParseGIFT(data []byte) ([]Question, []LineError) {
 	s, ok := normalize(data)
 	if !ok {
-		return nil, []LineError{{Line: firstInvalidLine(s), Message: "file is not valid UTF-8"}}
+		return nil, []LineError{lineError(firstInvalidLine(s), CodeNotUTF8)}
 	}
 	p := giftParser{points: 1}
 	var (
@@ -114,7 +113,7 @@ type giftParser struct {
 	category string
 	tags     []string
 	points   float64
-	metaErr  string
+	metaErr  Problem
 }
 
 var giftMeta = regexp.MustCompile(`\[(tag|points):([^\]]*)\]`)
@@ -131,7 +130,7 @@ func (p *giftParser) comment(line string) {
 		case "points":
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 || f > 1e6 {
-				p.metaErr = fmt.Sprintf("points %q is not a number between 0 and 1000000", v)
+				p.metaErr = problem(CodeGIFTPoints, v)
 				continue
 			}
 			p.points = f
@@ -150,14 +149,16 @@ func (p *giftParser) block(lines []string, start int) {
 	}
 	text := strings.Join(lines, "\n")
 	q, err := parseGIFTQuestion(text, start)
-	if err == nil && p.metaErr != "" {
-		err = &LineError{Line: start, Message: p.metaErr}
+	if err == nil && p.metaErr.Code != "" {
+		e := p.metaErr.At(start)
+		err = &e
 	}
 	q.Category, q.Tags, q.Points = p.category, p.tags, p.points
-	p.tags, p.points, p.metaErr = nil, 1, ""
+	p.tags, p.points, p.metaErr = nil, 1, Problem{}
 	if err == nil {
-		if msg := Validate(&q); msg != "" {
-			err = &LineError{Line: start, Message: msg}
+		if pr := Check(&q); pr.Code != "" {
+			e := pr.At(start)
+			err = &e
 		}
 	}
 	if err != nil {
@@ -229,14 +230,15 @@ func unescapeGIFT(s string) string {
 func parseGIFTQuestion(text string, start int) (Question, *LineError) {
 	q := Question{Line: start}
 	lineAt := func(off int) int { return start + strings.Count(text[:max(0, min(off, len(text)))], "\n") }
-	fail := func(off int, format string, args ...any) (Question, *LineError) {
-		return q, &LineError{Line: lineAt(off), Message: fmt.Sprintf(format, args...)}
+	fail := func(off int, code Code, args ...any) (Question, *LineError) {
+		e := lineError(lineAt(off), code, args...)
+		return q, &e
 	}
 	pos := len(text) - len(strings.TrimLeft(text, " \t\n"))
 	if strings.HasPrefix(text[pos:], "::") {
 		end := indexUnescaped(text, "::", pos+2)
 		if end < 0 {
-			return fail(pos, "the title has no closing ::")
+			return fail(pos, CodeGIFTTitleUnclosed)
 		}
 		q.Name = unescapeGIFT(text[pos+2 : end])
 		pos = end + 2
@@ -244,7 +246,7 @@ func parseGIFTQuestion(text string, start int) (Question, *LineError) {
 	open := indexUnescaped(text, "{", pos)
 	if open < 0 {
 		if c := indexUnescaped(text, "}", pos); c >= 0 {
-			return fail(c, "} without an opening {")
+			return fail(c, CodeGIFTBraceUnopened)
 		}
 		q.Type = Description
 		q.Format, q.Text = giftFormat(text[pos:])
@@ -252,20 +254,20 @@ func parseGIFTQuestion(text string, start int) (Question, *LineError) {
 	}
 	closing := indexUnescaped(text, "}", open+1)
 	if closing < 0 {
-		return fail(open, "the answer block { is not closed with }")
+		return fail(open, CodeGIFTBlockUnclosed)
 	}
 	if nested := indexUnescaped(text[:closing], "{", open+1); nested >= 0 {
-		return fail(nested, "{ inside an answer block (escape it as \\{)")
+		return fail(nested, CodeGIFTBraceNested)
 	}
 	if c := indexUnescaped(text[:open], "}", pos); c >= 0 {
-		return fail(c, "} without an opening {")
+		return fail(c, CodeGIFTBraceUnopened)
 	}
 	after := text[closing+1:]
 	if o := indexUnescaped(after, "{", 0); o >= 0 {
-		return fail(closing+1+o, "a question may have only one answer block")
+		return fail(closing+1+o, CodeGIFTTwoBlocks)
 	}
 	if c := indexUnescaped(after, "}", 0); c >= 0 {
-		return fail(closing+1+c, "} without an opening {")
+		return fail(closing+1+c, CodeGIFTBraceUnopened)
 	}
 	format, before := giftFormat(text[pos:open])
 	q.Format, q.Text = format, before
@@ -303,8 +305,9 @@ type giftAnswer struct {
 }
 
 func parseGIFTAnswers(q *Question, ans string, base int, lineAt func(int) int) *LineError {
-	fail := func(off int, format string, args ...any) *LineError {
-		return &LineError{Line: lineAt(base + off), Message: fmt.Sprintf(format, args...)}
+	fail := func(off int, code Code, args ...any) *LineError {
+		e := lineError(lineAt(base+off), code, args...)
+		return &e
 	}
 	if i := indexUnescaped(ans, "####", 0); i >= 0 {
 		q.Feedback = unescapeGIFT(ans[i+4:])
@@ -323,7 +326,7 @@ func parseGIFTAnswers(q *Question, ans string, base int, lineAt func(int) int) *
 			v, fb, _ := strings.Cut(body, "#")
 			n, ok := parseNumeric(v)
 			if !ok {
-				return fail(lead, "numerical answer %q is not a number, value:tolerance or min..max", strings.TrimSpace(v))
+				return fail(lead, CodeGIFTNumerical, strings.TrimSpace(v))
 			}
 			n.Fraction, n.Feedback = 1, unescapeGIFT(fb)
 			q.Numeric = []Numeric{n}
@@ -335,11 +338,11 @@ func parseGIFTAnswers(q *Question, ans string, base int, lineAt func(int) int) *
 		}
 		for _, a := range list {
 			if a.mark == '~' {
-				return fail(a.off, "numerical answers start with =")
+				return fail(a.off, CodeGIFTNumericalMark)
 			}
 			n, ok := parseNumeric(a.text)
 			if !ok {
-				return fail(a.off, "numerical answer %q is not a number, value:tolerance or min..max", a.text)
+				return fail(a.off, CodeGIFTNumerical, a.text)
 			}
 			n.Fraction, n.Feedback = 1, a.feedback
 			if a.weighted {
@@ -356,10 +359,10 @@ func parseGIFTAnswers(q *Question, ans string, base int, lineAt func(int) int) *
 		case "F", "FALSE":
 			q.Correct = false
 		default:
-			return fail(lead, "answer %q is not T, F, TRUE, FALSE, a number (#…) or answers starting with = or ~", unescapeGIFT(parts[0]))
+			return fail(lead, CodeGIFTAnswerUnknown, unescapeGIFT(parts[0]))
 		}
 		if len(parts) > 3 {
-			return fail(lead, "a true/false answer takes at most two feedbacks")
+			return fail(lead, CodeGIFTTrueFalseFeedback)
 		}
 		q.Type = TrueFalse
 		var wrong, right string
@@ -400,7 +403,7 @@ func parseGIFTAnswers(q *Question, ans string, base int, lineAt func(int) int) *
 				f = a.weight
 			}
 			if a.text == "" {
-				return fail(a.off, "an answer is empty")
+				return fail(a.off, CodeGIFTAnswerEmpty)
 			}
 			q.Choices = append(q.Choices, Choice{Text: a.text, Fraction: f, Feedback: a.feedback})
 		}
@@ -409,7 +412,7 @@ func parseGIFTAnswers(q *Question, ans string, base int, lineAt func(int) int) *
 		for _, a := range list {
 			i := strings.Index(a.raw(), "->")
 			if i < 0 {
-				return fail(a.off, "matching answers are written =left -> right")
+				return fail(a.off, CodeGIFTMatchingSyntax)
 			}
 			q.Pairs = append(q.Pairs, Pair{Left: unescapeGIFT(a.raw()[:i]), Right: unescapeGIFT(a.raw()[i+2:])})
 		}
@@ -458,7 +461,7 @@ func splitUnescaped(s string, sep byte) []string {
 
 // splitGIFTAnswers cuts an answer block into its `=` and `~` answers, reading each one's
 // optional %weight% and #feedback.
-func splitGIFTAnswers(s string, base int, fail func(int, string, ...any) *LineError) ([]giftAnswer, *LineError) {
+func splitGIFTAnswers(s string, base int, fail func(int, Code, ...any) *LineError) ([]giftAnswer, *LineError) {
 	var starts []int
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\\' {
@@ -470,10 +473,10 @@ func splitGIFTAnswers(s string, base int, fail func(int, string, ...any) *LineEr
 		}
 	}
 	if len(starts) == 0 {
-		return nil, fail(base, "no answers: answers start with = or ~")
+		return nil, fail(base, CodeGIFTNoAnswers)
 	}
 	if pre := strings.TrimSpace(s[:starts[0]]); pre != "" {
-		return nil, fail(base, "text %q before the first = or ~ answer", pre)
+		return nil, fail(base, CodeGIFTTextBeforeAnswers, pre)
 	}
 	var list []giftAnswer
 	for k, st := range starts {
@@ -486,11 +489,11 @@ func splitGIFTAnswers(s string, base int, fail func(int, string, ...any) *LineEr
 		if strings.HasPrefix(body, "%") {
 			closing := strings.IndexByte(body[1:], '%')
 			if closing < 0 {
-				return nil, fail(a.off, "weight %%…%% is not closed")
+				return nil, fail(a.off, CodeGIFTWeightUnclosed)
 			}
 			w, err := strconv.ParseFloat(strings.TrimSpace(body[1:1+closing]), 64)
 			if err != nil || w < -100 || w > 100 {
-				return nil, fail(a.off, "weight %q is not a percentage between -100 and 100", body[1:1+closing])
+				return nil, fail(a.off, CodeGIFTWeight, body[1:1+closing])
 			}
 			a.weight, a.weighted = roundFraction(w/100), true
 			body = body[closing+2:]

@@ -103,10 +103,13 @@ type Pair struct {
 	Right string `json:"right"`
 }
 
-// LineError is one problem found in a file, with the 1-based line it is on.
+// LineError is one problem found in a file, with the 1-based line it is on. Code and
+// Args say what it is for pages to translate (see Code); Message says it in English.
 type LineError struct {
-	Line    int    `json:"line"`
-	Message string `json:"message"`
+	Line    int      `json:"line"`
+	Code    Code     `json:"code"`
+	Args    []string `json:"args,omitempty"`
+	Message string   `json:"message"`
 }
 
 func (e LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Message) }
@@ -120,7 +123,7 @@ const MaxFileSize = 8 << 20
 // Whether a file with errors is stored at all is the caller's choice.
 func Parse(f Format, data []byte) ([]Question, []LineError) {
 	if len(data) > MaxFileSize {
-		return nil, []LineError{{Line: 1, Message: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}}
+		return nil, []LineError{lineError(1, CodeFileTooLarge, MaxFileSize)}
 	}
 	switch f {
 	case GIFT:
@@ -130,7 +133,7 @@ func Parse(f Format, data []byte) ([]Question, []LineError) {
 	case MoodleXML:
 		return ParseMoodleXML(data)
 	}
-	return nil, []LineError{{Line: 1, Message: fmt.Sprintf("unknown format %q (use gift, aiken or moodle_xml)", f)}}
+	return nil, []LineError{lineError(1, CodeUnknownFormat, f)}
 }
 
 // normalize strips a UTF-8 byte-order mark and turns CRLF and lone CR into LF. It reports
@@ -166,91 +169,94 @@ func firstInvalidLine(s string) int {
 func roundFraction(f float64) float64 { return math.Round(f*1e7) / 1e7 }
 
 // Validate checks the rules every question must meet whatever format it came from, and
-// returns the first problem as a message, or "".
-func Validate(q *Question) string {
+// returns the first problem as a message in English, or "".
+func Validate(q *Question) string { return Check(q).Message() }
+
+// Check is Validate with the problem coded: the zero Problem when q is fine.
+func Check(q *Question) Problem {
 	if strings.TrimSpace(q.Text) == "" {
-		return "question text is empty"
+		return problem(CodeTextEmpty)
 	}
 	if math.IsNaN(q.Points) || math.IsInf(q.Points, 0) || q.Points < 0 {
-		return "points must be a non-negative number"
+		return problem(CodePointsInvalid)
 	}
 	for _, c := range q.Choices {
 		if math.IsNaN(c.Fraction) || c.Fraction < -1 || c.Fraction > 1 {
-			return "answer weights must be between -100% and 100%"
+			return problem(CodeWeightRange)
 		}
 	}
 	switch q.Type {
 	case Single:
 		if len(q.Choices) < 2 {
-			return "a single-choice question needs at least two choices"
+			return problem(CodeSingleFewChoices)
 		}
 		full := false
 		for _, c := range q.Choices {
 			full = full || c.Fraction >= 1
 		}
 		if !full {
-			return "a single-choice question needs one fully correct choice"
+			return problem(CodeSingleNoCorrect)
 		}
 	case Multiple:
 		if len(q.Choices) < 2 {
-			return "a multiple-answer question needs at least two choices"
+			return problem(CodeMultipleFewChoices)
 		}
 		pos := false
 		for _, c := range q.Choices {
 			pos = pos || c.Fraction > 0
 		}
 		if !pos {
-			return "a multiple-answer question needs an answer with a positive weight"
+			return problem(CodeMultipleNoPositive)
 		}
 	case Ordering:
 		if len(q.Choices) < 2 {
-			return "an ordering question needs at least two items"
+			return problem(CodeOrderingFewItems)
 		}
 	case ShortAnswer:
 		if len(q.Answers) == 0 {
-			return "a short-answer question needs at least one accepted answer"
+			return problem(CodeShortNoAnswers)
 		}
 		best := 0.0
 		for _, a := range q.Answers {
 			if strings.TrimSpace(a.Text) == "" {
-				return "an accepted answer is empty"
+				return problem(CodeShortAnswerEmpty)
 			}
 			if math.IsNaN(a.Fraction) || a.Fraction < -1 || a.Fraction > 1 {
-				return "answer weights must be between -100% and 100%"
+				return problem(CodeWeightRange)
 			}
 			best = max(best, a.Fraction)
 		}
 		if best <= 0 {
-			return "a short-answer question needs an answer with a positive weight"
+			return problem(CodeShortNoPositive)
 		}
 	case Numerical:
 		if len(q.Numeric) == 0 {
-			return "a numerical question needs at least one answer"
+			return problem(CodeNumericalNone)
 		}
 		for _, n := range q.Numeric {
 			if math.IsNaN(n.Value) || math.IsInf(n.Value, 0) || math.IsNaN(n.Tolerance) || math.IsInf(n.Tolerance, 0) || n.Tolerance < 0 {
-				return "numerical answers need a finite value and a non-negative tolerance"
+				return problem(CodeNumericalInvalid)
 			}
 			if math.IsNaN(n.Fraction) || n.Fraction < -1 || n.Fraction > 1 {
-				return "answer weights must be between -100% and 100%"
+				return problem(CodeWeightRange)
 			}
 		}
 	case Matching:
 		real := 0
 		for _, p := range q.Pairs {
 			if strings.TrimSpace(p.Right) == "" {
-				return "a matching pair has no right-hand side"
+				return problem(CodeMatchingNoRight)
 			}
 			if p.Left != "" {
 				real++
 			}
 		}
 		if real < 2 {
-			return "a matching question needs at least two pairs"
+			return problem(CodeMatchingFewPairs)
 		}
 	case TrueFalse, Essay, Description:
 	default:
-		return fmt.Sprintf("unknown question type %q", q.Type)
+		return problem(CodeTypeUnknown, q.Type)
 	}
-	return ""
+	return Problem{}
 }

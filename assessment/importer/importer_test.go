@@ -91,9 +91,9 @@ func TestParseGIFTErrorsNameTheirLine(t *testing.T) {
 		t.Errorf("good questions: %d, want 2", len(qs))
 	}
 	want := []LineError{
-		{4, "the answer block { is not closed with }"},
-		{6, `weight "abc" is not a percentage between -100 and 100`},
-		{10, `answer "maybe" is not T, F, TRUE, FALSE, a number (#…) or answers starting with = or ~`},
+		{Line: 4, Code: CodeGIFTBlockUnclosed, Message: "the answer block { is not closed with }"},
+		{Line: 6, Code: CodeGIFTWeight, Args: []string{"abc"}, Message: `weight "abc" is not a percentage between -100 and 100`},
+		{Line: 10, Code: CodeGIFTAnswerUnknown, Args: []string{"maybe"}, Message: `answer "maybe" is not T, F, TRUE, FALSE, a number (#…) or answers starting with = or ~`},
 	}
 	if !reflect.DeepEqual(errs, want) {
 		t.Errorf("errors:\n got %v\nwant %v", errs, want)
@@ -199,9 +199,9 @@ func TestParseAiken(t *testing.T) {
 	}
 	qs, errs = ParseAiken(readFile(t, "broken.txt"))
 	want := []LineError{
-		{1, "question has no ANSWER line (line 5 starts another question)"},
-		{5, `ANSWER "E" is not one of the choices`},
-		{15, "question has no ANSWER line before the end of the file"},
+		{Line: 1, Code: CodeAikenNoAnswerBefore, Args: []string{"5"}, Message: "question has no ANSWER line (line 5 starts another question)"},
+		{Line: 5, Code: CodeAikenAnswerUnknown, Args: []string{"E"}, Message: `ANSWER "E" is not one of the choices`},
+		{Line: 15, Code: CodeAikenNoAnswerAtEnd, Message: "question has no ANSWER line before the end of the file"},
 	}
 	if len(qs) != 1 || qs[0].Line != 10 || !reflect.DeepEqual(errs, want) {
 		t.Errorf("broken: %d questions, errors\n got %v\nwant %v", len(qs), errs, want)
@@ -256,9 +256,9 @@ func TestParseMoodleXML(t *testing.T) {
 	}
 	qs, errs = ParseMoodleXML(readFile(t, "broken.xml"))
 	want := []LineError{
-		{10, `question type "cloze" is not supported`},
-		{14, "a single-choice question needs one fully correct choice"},
-		{23, "XML syntax error: element <question> closed by </oops>"},
+		{Line: 10, Code: CodeXMLTypeUnsupported, Args: []string{"cloze"}, Message: `question type "cloze" is not supported`},
+		{Line: 14, Code: CodeSingleNoCorrect, Message: "a single-choice question needs one fully correct choice"},
+		{Line: 23, Code: CodeXMLSyntax, Args: []string{"element <question> closed by </oops>"}, Message: "XML syntax error: element <question> closed by </oops>"},
 	}
 	if len(qs) != 1 || !reflect.DeepEqual(errs, want) {
 		t.Errorf("broken: %d questions, errors\n got %v\nwant %v", len(qs), errs, want)
@@ -373,6 +373,7 @@ func checkParsed(t *testing.T, data []byte, qs []Question, errs []LineError) {
 		if e.Line < 1 || e.Line > lines {
 			t.Fatalf("error line %d outside 1..%d: %v", e.Line, lines, e)
 		}
+		checkCoded(t, e)
 	}
 	for _, q := range qs {
 		q := q

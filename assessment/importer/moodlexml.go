@@ -58,7 +58,7 @@ type mxQuestion struct {
 func ParseMoodleXML(data []byte) ([]Question, []LineError) {
 	s, ok := normalize(data)
 	if !ok {
-		return nil, []LineError{{Line: firstInvalidLine(s), Message: "file is not valid UTF-8"}}
+		return nil, []LineError{lineError(firstInvalidLine(s), CodeNotUTF8)}
 	}
 	d := xml.NewDecoder(strings.NewReader(s))
 	d.Strict = true
@@ -83,7 +83,7 @@ func ParseMoodleXML(data []byte) ([]Question, []LineError) {
 			depth++
 			if depth == 1 {
 				if t.Name.Local != "quiz" {
-					return nil, []LineError{{Line: line, Message: fmt.Sprintf("root element is <%s>, expected <quiz>", t.Name.Local)}}
+					return nil, []LineError{lineError(line, CodeXMLRoot, t.Name.Local)}
 				}
 				sawQuiz = true
 				continue
@@ -103,19 +103,19 @@ func ParseMoodleXML(data []byte) ([]Question, []LineError) {
 			depth--
 			if mq.Type == "category" {
 				if mq.Category == nil {
-					errs = append(errs, LineError{Line: startLine, Message: "category question without <category>"})
+					errs = append(errs, lineError(startLine, CodeXMLCategoryEmpty))
 					continue
 				}
 				category = CleanCategory(strings.TrimSpace(mq.Category.Text))
 				continue
 			}
-			q, msg := fromMoodle(mq)
+			q, pr := fromMoodle(mq)
 			q.Line, q.Category = startLine, category
-			if msg == "" {
-				msg = Validate(&q)
+			if pr.Code == "" {
+				pr = Check(&q)
 			}
-			if msg != "" {
-				errs = append(errs, LineError{Line: startLine, Message: msg})
+			if pr.Code != "" {
+				errs = append(errs, pr.At(startLine))
 				continue
 			}
 			qs = append(qs, q)
@@ -124,7 +124,7 @@ func ParseMoodleXML(data []byte) ([]Question, []LineError) {
 		}
 	}
 	if !sawQuiz {
-		return nil, []LineError{{Line: 1, Message: "no <quiz> element: not a Moodle XML file"}}
+		return nil, []LineError{lineError(1, CodeXMLNotMoodle)}
 	}
 	return qs, errs
 }
@@ -132,9 +132,9 @@ func ParseMoodleXML(data []byte) ([]Question, []LineError) {
 func xmlError(err error, line int) LineError {
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
-		return LineError{Line: se.Line, Message: "XML syntax error: " + se.Msg}
+		return lineError(se.Line, CodeXMLSyntax, se.Msg)
 	}
-	return LineError{Line: line, Message: "XML error: " + err.Error()}
+	return lineError(line, CodeXMLError, err.Error())
 }
 
 func moodleFormat(f string) string {
@@ -169,7 +169,7 @@ func feedbackText(f *mxFText) string {
 	return strings.TrimSpace(f.Text)
 }
 
-func fromMoodle(mq mxQuestion) (Question, string) {
+func fromMoodle(mq mxQuestion) (Question, Problem) {
 	q := Question{Points: 1}
 	if mq.Name != nil {
 		q.Name = strings.TrimSpace(mq.Name.Text)
@@ -187,13 +187,13 @@ func fromMoodle(mq mxQuestion) (Question, string) {
 	if g := strings.TrimSpace(mq.DefaultGrade); g != "" {
 		p, err := strconv.ParseFloat(g, 64)
 		if err != nil || p < 0 || p > 1e6 {
-			return q, fmt.Sprintf("defaultgrade %q is not a number between 0 and 1000000", g)
+			return q, problem(CodeXMLDefaultGrade, g)
 		}
 		q.Points = p
 	}
 	for _, a := range mq.Answers {
 		if _, ok := moodleFraction(a.Fraction); !ok {
-			return q, fmt.Sprintf("answer fraction %q is not a percentage between -100 and 100", a.Fraction)
+			return q, problem(CodeXMLFraction, a.Fraction)
 		}
 	}
 	frac := func(a mxAnswer) float64 { f, _ := moodleFraction(a.Fraction); return f }
@@ -227,11 +227,11 @@ func fromMoodle(mq mxQuestion) (Question, string) {
 					q.Correct, seen = false, true
 				}
 			default:
-				return q, fmt.Sprintf("true/false answer %q is neither true nor false", a.Text)
+				return q, problem(CodeXMLTrueFalseAnswer, a.Text)
 			}
 		}
 		if !seen {
-			return q, "true/false question has no correct answer"
+			return q, problem(CodeXMLTrueFalseNoKey)
 		}
 	case "shortanswer":
 		q.Type = ShortAnswer
@@ -244,12 +244,12 @@ func fromMoodle(mq mxQuestion) (Question, string) {
 		for _, a := range mq.Answers {
 			v, err := strconv.ParseFloat(strings.TrimSpace(a.Text), 64)
 			if err != nil || math.IsInf(v, 0) {
-				return q, fmt.Sprintf("numerical answer %q is not a number", a.Text)
+				return q, problem(CodeXMLNumerical, a.Text)
 			}
 			tol := 0.0
 			if t := strings.TrimSpace(a.Tolerance); t != "" {
 				if tol, err = strconv.ParseFloat(t, 64); err != nil {
-					return q, fmt.Sprintf("tolerance %q is not a number", a.Tolerance)
+					return q, problem(CodeXMLTolerance, a.Tolerance)
 				}
 			}
 			q.Numeric = append(q.Numeric, Numeric{Value: v, Tolerance: tol, Fraction: frac(a), Feedback: feedbackText(a.Feedback)})
@@ -264,11 +264,11 @@ func fromMoodle(mq mxQuestion) (Question, string) {
 	case "description":
 		q.Type = Description
 	case "":
-		return q, "question has no type attribute"
+		return q, problem(CodeXMLNoType)
 	default:
-		return q, fmt.Sprintf("question type %q is not supported", mq.Type)
+		return q, problem(CodeXMLTypeUnsupported, mq.Type)
 	}
-	return q, ""
+	return q, Problem{}
 }
 
 // WriteMoodleXML writes questions as a Moodle XML file, with a category entry before each
