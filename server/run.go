@@ -177,6 +177,10 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 			return fail("creating indexes", err)
 		}
 	}
+	// Last: every collection exists now that its indexes do.
+	if err := db.IndexIDLookups(ctx); err != nil {
+		return fail("indexing _id lookups", err)
+	}
 	return Services{DB: db, Store: store, Accounts: acc, Media: med, Live: hub, Courses: crs, Reports: rep, Assessment: asm}, closeAll, nil
 }
 

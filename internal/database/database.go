@@ -36,6 +36,7 @@ type DB struct {
 	// Embedded is true when the server is FerretDB in this process.
 	Embedded bool
 
+	sqliteDir  string // FerretDB's SQLite files, in embedded mode
 	stopFerret context.CancelFunc
 	ferretDone chan struct{}
 }
@@ -102,6 +103,7 @@ func (db *DB) startEmbedded(cfg Config) (string, error) {
 		_ = f.Run(ctx) // Run returns nil; it ends when ctx is cancelled.
 	}()
 	db.Embedded = true
+	db.sqliteDir = dir
 	return f.MongoDBURI(), nil
 }
 
