@@ -35,6 +35,7 @@ import (
 	"os/signal"
 	"reflect"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -63,6 +64,7 @@ func main() {
 	concurrency := flag.Int("concurrency", 0, "most measured requests in flight at once (0: no limit, one connection per learner)")
 	logins := flag.Int("logins", 2*runtime.GOMAXPROCS(0), "sign-ins in flight at once during setup (argon2 is CPU-bound)")
 	timeout := flag.Duration("timeout", 2*time.Minute, "client timeout of one request")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured phase (server and generator) to this file")
 	flag.Parse()
 	if *n < 1 || *saves < 1 || *questions < *saves || *questions < 3 || *spread < 0 || *autosave <= 0 {
 		fmt.Fprintln(os.Stderr, "exam: need -n ≥ 1, -saves ≥ 1, -questions ≥ max(3, saves), -spread ≥ 0, -autosave > 0")
@@ -71,7 +73,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := benchConfig{n: *n, spread: *spread, autosave: *autosave, saves: *saves, questions: *questions,
-		concurrency: *concurrency, logins: *logins, timeout: *timeout}
+		concurrency: *concurrency, logins: *logins, timeout: *timeout, cpuProfile: *cpuProfile}
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "exam:", err)
 		os.Exit(1)
@@ -84,6 +86,7 @@ type benchConfig struct {
 	saves, questions    int
 	concurrency, logins int
 	timeout             time.Duration
+	cpuProfile          string
 }
 
 // ---- the server, in this process ----
@@ -653,6 +656,10 @@ func run(ctx context.Context, cfg benchConfig) error {
 		return err
 	}
 
+	stopProfile, err := startCPUProfile(cfg.cpuProfile)
+	if err != nil {
+		return err
+	}
 	st := &stats{errors: map[string]int{}}
 	var sem chan struct{}
 	if cfg.concurrency > 0 {
@@ -671,6 +678,9 @@ func run(ctx context.Context, cfg benchConfig) error {
 		})
 	}
 	wg.Wait()
+	if err := stopProfile(); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted: %w", err)
 	}
@@ -678,6 +688,26 @@ func run(ctx context.Context, cfg benchConfig) error {
 		return fmt.Errorf("%d acknowledged answers lost", lost)
 	}
 	return nil
+}
+
+// startCPUProfile starts a CPU profile written to path and returns the function that ends
+// it; with an empty path it does nothing.
+func startCPUProfile(path string) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 func limitText(c int) string {
