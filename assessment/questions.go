@@ -22,6 +22,7 @@ import (
 
 	"hoctap/accounts"
 	"hoctap/assessment/importer"
+	"hoctap/audit/trail"
 	"hoctap/internal/database"
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
@@ -390,6 +391,10 @@ func (s *Service) ShareBank(ctx context.Context, actor accounts.Principal, name 
 		return Bank{}, fmt.Errorf("assessment: share bank: %w", dbErr(err))
 	}
 	b.SharedWith, b.UpdatedAt = shared, now
+	e := actor.AuditActor().Did(trail.BankShare, "bank:"+b.ID, b.Name).With("lecturers", strings.Join(shared, ","))
+	if err := trail.Record(ctx, s.audit, e); err != nil {
+		return Bank{}, err
+	}
 	return b, nil
 }
 

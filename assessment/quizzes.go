@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -14,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
+	"hoctap/audit/trail"
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
 )
@@ -391,6 +393,11 @@ func (s *Service) SetAccommodation(ctx context.Context, actor accounts.Principal
 	s.recentAcc[a.ID] = a
 	s.mu.Unlock()
 	s.invalidateQuiz(quizID)
+	e := actor.AuditActor().Did(trail.AccommodationSet, "quiz:"+quizID, q.Title).About(userID).With("user_id", userID).
+		With("extra_time_s", strconv.Itoa(extraTimeS)).With("extra_attempts", strconv.Itoa(extraAttempts))
+	if err := trail.Record(ctx, s.audit, e); err != nil {
+		return Accommodation{}, err
+	}
 	return a, nil
 }
 

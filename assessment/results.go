@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"hoctap/accounts"
+	"hoctap/audit/trail"
 	"hoctap/internal/errs"
 )
 
@@ -254,6 +256,12 @@ func (s *Service) GradeEssay(ctx context.Context, actor accounts.Principal, atte
 		}
 		a.Result = &r
 		s.notifyCompletion(ctx, a)
+		e := actor.AuditActor().Did(trail.GradeEssay, "attempt:"+a.ID, q.Title).About(a.UserID).
+			With("quiz_id", q.ID).With("question_id", questionID).With("user_id", a.UserID).
+			With("score", strconv.FormatFloat(g.Score, 'f', -1, 64)).With("points", strconv.FormatFloat(pts, 'f', -1, 64))
+		if err := trail.Record(ctx, s.audit, e); err != nil {
+			return Result{}, err
+		}
 		return r, nil
 	}
 	return Result{}, fmt.Errorf("assessment: the attempt's result keeps changing, try again: %w", errs.ErrConflict)

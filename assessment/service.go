@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
+	"hoctap/audit/trail"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
 	"hoctap/internal/errs"
@@ -74,6 +75,9 @@ type Config struct {
 	// (default 10 s). Edits in this process invalidate at once; other processes see them
 	// within the TTL, and an attempt always gets one consistent version of each question.
 	CacheTTL time.Duration
+	// Auditor records essay grades, accommodations and bank shares in the audit log
+	// (audit.Log); nil records nothing.
+	Auditor trail.Recorder
 }
 
 // Service is the assessment domain service. It is safe for concurrent use.
@@ -90,6 +94,7 @@ type Service struct {
 	now        clock.Clock
 	enrolments Enrolments
 	completion CompletionNotifier
+	audit      trail.Recorder
 	log        *slog.Logger
 	grace      time.Duration
 	ttl        time.Duration
@@ -140,6 +145,7 @@ func New(cfg Config) *Service {
 		now:            cfg.Clock,
 		enrolments:     cfg.Enrolments,
 		completion:     cfg.Completion,
+		audit:          cfg.Auditor,
 		log:            cfg.Logger,
 		grace:          cfg.Grace,
 		ttl:            cfg.CacheTTL,

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -34,10 +35,11 @@ type Entry = trail.Entry
 // Action is what an entry records (see trail.Action and trail.Actions).
 type Action = trail.Action
 
-// Units finds units by id, so that an entry's scope can hold their ancestors.
-// accounts.Service satisfies it.
+// Units finds units and users by id, so that an entry's scope can hold the units of the
+// people it concerns and every ancestor of its units. accounts.Service satisfies it.
 type Units interface {
 	FindUnitsByIDs(ctx context.Context, unitIDs []string) ([]accounts.Unit, error)
+	FindUsersByIDs(ctx context.Context, userIDs []string) ([]accounts.User, error)
 }
 
 // Config holds a Log's dependencies.
@@ -92,7 +94,8 @@ func (l *Log) EnsureIndexes(ctx context.Context) error {
 }
 
 // Record appends e to the log: it stamps At (now) and, when empty, ID, and computes the
-// scope from the actor's unit and e.UnitIDs with their ancestors. An entry whose ID was
+// scope from the actor's unit, e.UnitIDs and the units of e.UserIDs (added to UnitIDs),
+// with their ancestors. An entry whose ID was
 // already recorded (a retried idempotent action that names its entry) is kept once and
 // Record returns nil. It returns an invalid error for an unknown action or an entry
 // without actor or object, and the database's error (errs.ErrUnavailable when it cannot
@@ -108,6 +111,17 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 		e.ID = ids.New()
 	}
 	e.At = l.now().UTC().Truncate(time.Millisecond)
+	if len(e.UserIDs) > 0 {
+		users, err := l.units.FindUsersByIDs(ctx, e.UserIDs)
+		if err != nil {
+			return fmt.Errorf("audit: users of an entry: %w", err)
+		}
+		for _, u := range users {
+			if u.UnitID != "" && !slices.Contains(e.UnitIDs, u.UnitID) {
+				e.UnitIDs = append(e.UnitIDs, u.UnitID)
+			}
+		}
+	}
 	direct := append([]string{e.ActorUnitID}, e.UnitIDs...)
 	paths := map[string][]string{}
 	if known := scopeOf(direct, nil); len(known) > 0 {

@@ -22,6 +22,7 @@ import (
 // under root, made through the real accounts service.
 type env struct {
 	log                   *Log
+	acc                   *accounts.Service
 	clk                   *clock.Fixed
 	root, prov, dept, oth accounts.Unit
 	admin                 accounts.Principal
@@ -38,7 +39,7 @@ func newEnv(t *testing.T) *env {
 	if err := acc.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{clk: clk, log: New(Config{DB: db.Database, Units: acc, Clock: clk.Now})}
+	e := &env{clk: clk, acc: acc, log: New(Config{DB: db.Database, Units: acc, Clock: clk.Now})}
 	if err := e.log.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -260,5 +261,25 @@ func TestWriteCSV(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "\r\n") {
 		t.Error("lines do not end in CRLF")
+	}
+}
+
+// An entry about people (a graded learner) is seen by the officers of their units.
+func TestRecordAddsTheUnitsOfThePeopleConcerned(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	lan, err := e.acc.CreateUser(ctx, e.admin, accounts.NewUser{Username: "lan", Password: "mật khẩu lan", FullName: "Lan", UnitID: e.dept.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.log.Record(ctx, actorIn("trainer", e.oth.ID).Did(trail.GradeEssay, "attempt:a", "").About(lan.ID, "gone")); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := e.log.List(ctx, unitAdmin(e.prov.ID), Filter{Action: "grade.essay"})
+	if err != nil || pg.Total != 1 || !slices.Equal(pg.Items[0].UnitIDs, []string{e.dept.ID}) || !slices.Equal(pg.Items[0].UserIDs, []string{lan.ID, "gone"}) {
+		t.Fatalf("prov's officer reads %+v, %v", pg, err)
+	}
+	if pg, err := e.log.List(ctx, unitAdmin(e.dept.ID), Filter{}); err != nil || pg.Total != 1 {
+		t.Errorf("dept's officer reads %+v, %v", pg, err)
 	}
 }

@@ -104,6 +104,9 @@ type Entry struct {
 	// UnitIDs are the units the object belongs to (a user's unit, an enrolled unit, the
 	// learners' units): with the actor's unit, they decide which unit_admins see the entry.
 	UnitIDs []string `bson:"unit_ids,omitempty" json:"unit_ids,omitempty"`
+	// UserIDs are the people the action concerns when the recording service does not know
+	// their units (a graded learner): the audit log adds their units to UnitIDs.
+	UserIDs []string `bson:"user_ids,omitempty" json:"user_ids,omitempty"`
 	// Scope is every unit of UnitIDs and ActorUnitID with all their ancestors, filled by the
 	// audit log when it records: a unit_admin sees the entries whose Scope holds one of
 	// the units they administer.
@@ -122,6 +125,12 @@ func (e Entry) With(key, value string) Entry {
 // In sets the units the object belongs to and returns e.
 func (e Entry) In(unitIDs ...string) Entry {
 	e.UnitIDs = append(slices.Clip(e.UnitIDs), unitIDs...)
+	return e
+}
+
+// About sets the people the action concerns and returns e.
+func (e Entry) About(userIDs ...string) Entry {
+	e.UserIDs = append(slices.Clip(e.UserIDs), userIDs...)
 	return e
 }
 
