@@ -14,6 +14,7 @@ import (
 
 	"hoctap/accounts"
 	"hoctap/assessment"
+	"hoctap/assessment/importer"
 	"hoctap/courses"
 	"hoctap/reports"
 )
@@ -233,6 +234,50 @@ func TestPagesParse(t *testing.T) {
 		for _, want := range []string{"layout", "title", "content"} {
 			if p.Lookup(want) == nil {
 				t.Errorf("page %s has no template %q", name, want)
+			}
+		}
+	}
+}
+
+// TestImporterCodesHaveMessages: every problem code the question importer reports has a
+// message in every catalogue, naming as many values as the code carries; and no catalogue
+// keeps a message for a code the importer no longer has.
+func TestImporterCodesHaveMessages(t *testing.T) {
+	cs, err := loadCatalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]bool{}
+	for _, code := range importer.Codes() {
+		key := importErrorPrefix + string(code)
+		codes[key] = true
+		n := importer.ArgCount(code)
+		for _, lang := range Languages {
+			msg, ok := cs[lang][key]
+			if !ok {
+				t.Errorf("i18n/%s.json lacks %q", lang, key)
+				continue
+			}
+			verbs := 0
+			if n > 0 { // text() formats only when there are args; literal % is fine otherwise
+				verbs = strings.Count(strings.ReplaceAll(msg, "%%", ""), "%")
+			}
+			if verbs != n {
+				t.Errorf("i18n/%s.json %q names %d values, the code carries %d: %q", lang, key, verbs, n, msg)
+			}
+			args := make([]any, n)
+			for i := range args {
+				args[i] = "x"
+			}
+			if got := cs.text(lang, key, args...); strings.Contains(got, "%!") {
+				t.Errorf("i18n/%s.json %q formats as %q", lang, key, got)
+			}
+		}
+	}
+	for _, lang := range Languages {
+		for key := range cs[lang] {
+			if strings.HasPrefix(key, importErrorPrefix) && !codes[key] {
+				t.Errorf("i18n/%s.json has %q, which is no importer code", lang, key)
 			}
 		}
 	}
