@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
+	"hoctap/audit/trail"
 	"hoctap/internal/database"
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
@@ -47,6 +48,11 @@ type CertificateFilter struct {
 // wrapping errs.ErrNotFound when the class or the enrolment does not exist and
 // errs.ErrConflict when the learner has not completed the class.
 func (s *Service) IssueCertificate(ctx context.Context, classID, userID string) (Certificate, error) {
+	return s.issue(ctx, trail.System, classID, userID)
+}
+
+// issue is IssueCertificate on behalf of by, whom the audit log names as the issuer.
+func (s *Service) issue(ctx context.Context, by trail.Actor, classID, userID string) (Certificate, error) {
 	if c, err := s.certByClassUser(ctx, classID, userID); err == nil && c.Number != "" {
 		return s.withURL(c), nil
 	} else if err != nil && !errors.Is(err, errs.ErrNotFound) {
@@ -61,9 +67,9 @@ func (s *Service) IssueCertificate(ctx context.Context, classID, userID string) 
 			return Certificate{}, fmt.Errorf("reports: insert certificate: %w", dbErr(err))
 		}
 		// Someone else issued it first: wait for their number.
-		return s.awaitNumber(ctx, classID, userID)
+		return s.awaitNumber(ctx, by, classID, userID)
 	}
-	return s.assignNumber(ctx, c)
+	return s.assignNumber(ctx, by, c)
 }
 
 // draftCertificate gathers what a certificate shows, without a number.
@@ -151,7 +157,7 @@ func CertificateScore(res CourseQuizResults, userID string) (score float64, ok b
 
 // awaitNumber waits (briefly) for the issuer of a certificate to number it, and numbers
 // it itself if that takes too long (the issuer may have died between its two writes).
-func (s *Service) awaitNumber(ctx context.Context, classID, userID string) (Certificate, error) {
+func (s *Service) awaitNumber(ctx context.Context, by trail.Actor, classID, userID string) (Certificate, error) {
 	delay := 5 * time.Millisecond
 	for range 12 {
 		c, err := s.certByClassUser(ctx, classID, userID)
@@ -172,12 +178,13 @@ func (s *Service) awaitNumber(ctx context.Context, classID, userID string) (Cert
 	if err != nil {
 		return Certificate{}, err
 	}
-	return s.assignNumber(ctx, c)
+	return s.assignNumber(ctx, by, c)
 }
 
 // assignNumber gives c the next number of its issue year unless it has one, and returns
-// the certificate as stored.
-func (s *Service) assignNumber(ctx context.Context, c Certificate) (Certificate, error) {
+// the certificate as stored. The call whose write numbers the certificate (one only,
+// whatever the races) records its issue by by in the audit log.
+func (s *Service) assignNumber(ctx context.Context, by trail.Actor, c Certificate) (Certificate, error) {
 	if c.Number != "" {
 		return s.withURL(c), nil
 	}
@@ -187,13 +194,19 @@ func (s *Service) assignNumber(ctx context.Context, c Certificate) (Certificate,
 		return Certificate{}, err
 	}
 	number := fmt.Sprintf("HT-%d-%06d", year, seq)
-	if _, err := s.certs.UpdateOne(ctx, bson.M{"_id": c.ID, "number": bson.M{"$exists": false}},
-		bson.M{"$set": bson.M{"number": number}}); err != nil {
+	res, err := s.certs.UpdateOne(ctx, bson.M{"_id": c.ID, "number": bson.M{"$exists": false}},
+		bson.M{"$set": bson.M{"number": number}})
+	if err != nil {
 		return Certificate{}, fmt.Errorf("reports: number certificate: %w", dbErr(err))
 	}
 	got, err := s.certByClassUser(ctx, c.ClassID, c.UserID)
 	if err != nil {
 		return Certificate{}, err
+	}
+	if res.ModifiedCount == 1 {
+		if err := trail.Record(ctx, s.audit, issueEntry(by, got)); err != nil {
+			return Certificate{}, err
+		}
 	}
 	return s.withURL(got), nil
 }
@@ -445,6 +458,9 @@ func (s *Service) RevokeCertificate(ctx context.Context, actor accounts.Principa
 		return Certificate{}, fmt.Errorf("certificate %s is already revoked: %w", c.Number, errs.ErrConflict)
 	}
 	c.Revoked, c.RevokedAt, c.RevokedBy, c.RevokeNote = true, &now, actor.User.ID, reason
+	if err := trail.Record(ctx, s.audit, revokeEntry(actor.AuditActor(), c)); err != nil {
+		return Certificate{}, err
+	}
 	return c, nil
 }
 
@@ -483,7 +499,7 @@ func (s *Service) IssueClassCertificates(ctx context.Context, actor accounts.Pri
 		if !r.Completed || issued[r.UserID] {
 			continue
 		}
-		if _, err := s.IssueCertificate(ctx, classID, r.UserID); err != nil {
+		if _, err := s.issue(ctx, actor.AuditActor(), classID, r.UserID); err != nil {
 			return n, err
 		}
 		n++
@@ -501,4 +517,20 @@ func isTrainerOf(p accounts.Principal, c ClassInfo) bool {
 		}
 	}
 	return false
+}
+
+// issueEntry is the audit entry of certificate c's issue by by. Its id is fixed by the
+// certificate, so the issue is in the log once even if recording it is repeated.
+func issueEntry(by trail.Actor, c Certificate) trail.Entry {
+	e := by.Did(trail.CertificateIssue, "certificate:"+c.ID, c.Number).In(c.UnitID).
+		With("class_id", c.ClassID).With("class", c.ClassName).With("course", c.CourseCode).
+		With("user_id", c.UserID).With("username", c.Username)
+	e.ID = string(trail.CertificateIssue) + ":" + c.ID
+	return e
+}
+
+// revokeEntry is the audit entry of certificate c's revocation by by, with its reason.
+func revokeEntry(by trail.Actor, c Certificate) trail.Entry {
+	return by.Did(trail.CertificateRevoke, "certificate:"+c.ID, c.Number).In(c.UnitID).
+		With("user_id", c.UserID).With("username", c.Username).With("reason", c.RevokeNote)
 }

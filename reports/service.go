@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
+	"hoctap/audit/trail"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
 	"hoctap/internal/errs"
@@ -45,6 +46,9 @@ type Config struct {
 	// MaxStale bounds how old a snapshot may be served while a newer one loads in the
 	// background; 10 min when zero.
 	MaxStale time.Duration
+	// Auditor records certificates issued and revoked in the audit log (audit.Log); nil
+	// records nothing.
+	Auditor trail.Recorder
 }
 
 // Service is the reports domain: training targets and their roll-ups, yearly training
@@ -59,6 +63,7 @@ type Service struct {
 	public string
 	issuer string
 	cache  *cache
+	audit  trail.Recorder
 
 	targets, plans, certs, counters *mongo.Collection
 }
@@ -94,6 +99,7 @@ func New(cfg Config) (*Service, error) {
 		now:      func() time.Time { return now().UTC().Truncate(time.Millisecond) },
 		public:   strings.TrimRight(cfg.PublicURL, "/"),
 		issuer:   issuer,
+		audit:    cfg.Auditor,
 		targets:  cfg.DB.Collection(CollTargets),
 		plans:    cfg.DB.Collection(CollPlans),
 		certs:    cfg.DB.Collection(CollCertificates),
