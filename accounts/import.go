@@ -567,23 +567,39 @@ func cmpOr(a, b error) error {
 	return b
 }
 
-// writeImport writes ops in unordered bulk writes of a thousand; an update with nothing
-// to set writes nothing. It returns the indexes of ops that failed with a reason (a
-// username created meanwhile, say), and an error when a batch failed as a whole; batches
-// before it are stored.
+// Import write batches. FerretDB v1.24 keeps a database connection open per update of an
+// update command until the command ends and stalls for good at its pool of 100, so
+// updates go 25 to a bulk write; inserts have no such limit.
+const (
+	importInsertBatch = 1000
+	importUpdateBatch = 25
+)
+
+// writeImport writes ops in unordered bulk writes: the users to create a thousand at a
+// time, then the updates; an update with nothing to set writes nothing. It returns the
+// indexes of ops that failed with a reason (a username created meanwhile, say), and an
+// error when a bulk write failed as a whole; the batches before it are stored.
 func (s *Service) writeImport(ctx context.Context, ops []importOp) (map[int]string, error) {
 	failed := map[int]string{}
-	var writes []int // indexes in ops of the ops that write
+	var creates, updates []int // indexes in ops
 	for i, op := range ops {
-		if op.create || len(op.set) > 0 {
-			writes = append(writes, i)
+		switch {
+		case op.create:
+			creates = append(creates, i)
+		case len(op.set) > 0:
+			updates = append(updates, i)
 		}
 	}
-	const batch = 1000
-	for start := 0; start < len(writes); start += batch {
-		end := min(start+batch, len(writes))
-		models := make([]mongo.WriteModel, 0, end-start)
-		for _, i := range writes[start:end] {
+	var batches [][]int
+	for start := 0; start < len(creates); start += importInsertBatch {
+		batches = append(batches, creates[start:min(start+importInsertBatch, len(creates))])
+	}
+	for start := 0; start < len(updates); start += importUpdateBatch {
+		batches = append(batches, updates[start:min(start+importUpdateBatch, len(updates))])
+	}
+	for b, batch := range batches {
+		models := make([]mongo.WriteModel, 0, len(batch))
+		for _, i := range batch {
 			op := ops[i]
 			if op.create {
 				models = append(models, mongo.NewInsertOneModel().SetDocument(op.user))
@@ -603,15 +619,21 @@ func (s *Service) writeImport(ctx context.Context, ops []importOp) (map[int]stri
 				if database.IsDuplicateKey(we) || we.Code == 11000 {
 					msg = "the username was taken while importing"
 				}
-				failed[writes[start+we.Index]] = msg
+				failed[batch[we.Index]] = msg
 			}
 			continue
 		}
 		if err != nil {
-			for _, i := range writes[start:] {
-				failed[i] = "not stored: the import stopped"
+			stored := -len(failed)
+			for _, done := range batches[:b] {
+				stored += len(done)
 			}
-			return failed, fmt.Errorf("accounts: import users (lines before %d stored): %w", ops[writes[start]].line, dbErr(err))
+			for _, rest := range batches[b:] {
+				for _, i := range rest {
+					failed[i] = "not stored: the import stopped"
+				}
+			}
+			return failed, fmt.Errorf("accounts: import users (%d of %d changes stored): %w", stored, len(creates)+len(updates), dbErr(err))
 		}
 	}
 	return failed, nil

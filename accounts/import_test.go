@@ -255,3 +255,28 @@ func TestImportHashCost(t *testing.T) {
 		}
 	}
 }
+
+// TestImportUpdatesManyUsers changes 130 existing users in one import: more updates than
+// FerretDB v1.24 takes in one bulk write without stalling.
+func TestImportUpdatesManyUsers(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.unit(t, e.admin, "Sở Tài chính", "STC", "")
+	list := func(position string) string {
+		var b strings.Builder
+		b.WriteString("username,full_name,unit_code,position\n")
+		for i := range 130 {
+			fmt.Fprintf(&b, "cv%03d,Chuyên viên %d,STC,%s\n", i, i, position)
+		}
+		return b.String()
+	}
+	if res, err := e.s.ImportUsers(e.ctx, e.admin, strings.NewReader(list("Chuyên viên"))); err != nil || res.Created != 130 {
+		t.Fatalf("create: %+v, %v", res, err)
+	}
+	res, err := e.s.ImportUsers(e.ctx, e.admin, strings.NewReader(list("Trưởng phòng")))
+	if err != nil || res.Updated != 130 || len(res.Errors) != 0 {
+		t.Fatalf("update: %d updated, %d errors, %v", res.Updated, len(res.Errors), err)
+	}
+	if n, err := e.db.Database.Collection(UsersCollection).CountDocuments(e.ctx, bson.M{"position": "Trưởng phòng"}); err != nil || n != 130 {
+		t.Fatalf("%d users updated, want 130 (%v)", n, err)
+	}
+}
