@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hoctap/audit/trail"
 	"hoctap/internal/clock"
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
@@ -76,6 +77,9 @@ type HubOptions struct {
 	// GapWait is how long a room waits for a missing event from the bus before reading
 	// it from the store (100 ms).
 	GapWait time.Duration
+	// Auditor records moderation (a chat message deleted, a user muted, slow mode set) in
+	// the audit log (audit.Log) once the event is stored; nil records nothing.
+	Auditor trail.Recorder
 }
 
 func (o *HubOptions) defaults() {

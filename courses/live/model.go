@@ -58,6 +58,9 @@ type Actor struct {
 	FullName  string
 	Admin     bool
 	UnitAdmin bool
+	// Username and UnitID name a trainer in the audit log when they moderate.
+	Username string
+	UnitID   string
 }
 
 // Session is a scheduled live session of a class.

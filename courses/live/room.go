@@ -71,6 +71,9 @@ type storeOutcome struct {
 	batch []pendingEvent
 	votes []voteDoc
 	res   storeResult
+	// auditErrs holds, by event id, the failure to record a stored moderation event in the
+	// audit log.
+	auditErrs map[string]error
 }
 
 func newRoom(h *Hub, sess Session) *room {
@@ -495,12 +498,13 @@ func (r *room) flush() {
 	for i := range batch {
 		evs[i] = batch[i].ev
 	}
-	next, svc, id := r.next, r.hub.svc, r.id
+	next, svc, id, sess, auditor := r.next, r.hub.svc, r.id, r.sess, r.hub.opt.Auditor
 	go func() {
 		// Not the hub's context: a batch accepted before shutdown is still stored.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		r.storeDone <- storeOutcome{batch: batch, votes: votes, res: svc.storeBatch(ctx, id, next, evs, votes)}
+		res := svc.storeBatch(ctx, id, next, evs, votes)
+		r.storeDone <- storeOutcome{batch: batch, votes: votes, res: res, auditErrs: auditModeration(ctx, auditor, sess, batch, res)}
 	}()
 }
 
@@ -546,6 +550,14 @@ func (r *room) stored(out storeOutcome) {
 		r.accept(ev)
 		if p.done != nil {
 			p.done <- nil
+		}
+		if err := out.auditErrs[ev.ID]; err != nil {
+			// Done and broadcast, but without its trace: the trainer is told, and so is the
+			// operator, since no request handler sees this error.
+			r.hub.log.Error("live: moderation not recorded in the audit log", "session", r.id, "type", ev.Type, "err", err)
+			if p.from != nil {
+				r.refuse(p.from, p.ev.ClientID, "unavailable", "%s was done, but it could not be recorded in the audit log", ev.Type)
+			}
 		}
 	}
 	for i, orig := range res.dups {
