@@ -86,7 +86,7 @@ func (s *Server) registerLiveMetrics() {
 
 // liveActor is the live package's view of the caller.
 func liveActor(p accounts.Principal) live.Actor {
-	return live.Actor{ID: p.User.ID, FullName: p.User.FullName,
+	return live.Actor{ID: p.User.ID, FullName: p.User.FullName, Username: p.User.Username, UnitID: p.User.UnitID,
 		Admin: p.Has(accounts.RoleAdmin), UnitAdmin: p.Has(accounts.RoleUnitAdmin)}
 }
 

@@ -546,6 +546,7 @@ var permRequests = map[string]permReq{
 	"GET /api/v1/certificates/{id}/print":      {path: "/api/v1/certificates/{cert}/print"},
 	"GET /api/v1/certificates/{id}":            {path: "/api/v1/certificates/{cert}"},
 	"POST /api/v1/certificates/{id}/revoke":    {path: "/api/v1/certificates/{cert}/revoke", body: `{"reason":"Cấp nhầm"}`, phase: 2},
+	"GET /api/v1/audit":                        {path: "/api/v1/audit"},
 
 	// Pages.
 	"GET /":                                     {path: "/"},

@@ -138,9 +138,14 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 			return Services{}, nil, fmt.Errorf("creating indexes: %w", err)
 		}
 	}
+	// The audit log reads unit paths from accounts, and every service below records into it.
+	aud, err := buildAudit(ctx, db, acc, now)
+	if err != nil {
+		return Services{}, nil, fmt.Errorf("audit log: %w", err)
+	}
 	// Courses first: the live hub asks it who belongs to a class (ClassRole). From here on
 	// background work runs, so every failure stops what was started.
-	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc, Logger: log})
+	crs := courses.New(courses.Config{DB: db.Database, Clock: now, Directory: acc, Logger: log, Auditor: aud})
 	crs.SetMediaCatalog(mediaCatalog{m: med})
 	med.SetViewers(crs)
 	closeLive := func() {}
@@ -156,7 +161,7 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 		closeAll()
 		return Services{}, nil, fmt.Errorf("%s: %w", what, err)
 	}
-	hub, stopLive, err := buildLive(ctx, db, liveMembership(crs), now, cfg.NATSURL, live.HubOptions{Logger: log})
+	hub, stopLive, err := buildLive(ctx, db, liveMembership(crs), now, cfg.NATSURL, live.HubOptions{Logger: log, Auditor: aud})
 	if err != nil {
 		return fail("live sessions", err)
 	}
@@ -167,7 +172,7 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 	}
 	rep, err := reports.New(reports.Config{DB: db.Database, Clock: now, Directory: reports.NewAccountsDirectory(acc, db.Database),
 		Learning: reportsLearning{c: crs, enrol: reports.NewEnrolmentReader(db.Database)}, Quizzes: reportsQuizzes{a: asm}, Live: reportsAttendance{hub: hub, c: crs},
-		PublicURL: cfg.PublicURL})
+		PublicURL: cfg.PublicURL, Auditor: aud})
 	if err != nil {
 		return fail("reports", err)
 	}
@@ -181,7 +186,7 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 	if err := db.IndexIDLookups(ctx); err != nil {
 		return fail("indexing _id lookups", err)
 	}
-	return Services{DB: db, Store: store, Accounts: acc, Media: med, Live: hub, Courses: crs, Reports: rep, Assessment: asm}, closeAll, nil
+	return Services{DB: db, Store: store, Accounts: acc, Media: med, Live: hub, Courses: crs, Reports: rep, Assessment: asm, Audit: aud}, closeAll, nil
 }
 
 // certificateIssuer issues a learner's certificate when courses says they completed a class.

@@ -9,6 +9,7 @@ import (
 
 	"hoctap/accounts"
 	"hoctap/assessment"
+	"hoctap/audit"
 	"hoctap/courses"
 	"hoctap/courses/live"
 	"hoctap/frontend"
@@ -30,6 +31,8 @@ type Services struct {
 	Reports  *reports.Service
 	// Assessment may be nil in tests that do not need it.
 	Assessment *assessment.Service
+	// Audit is the audit log that the services above record into.
+	Audit *audit.Log
 }
 
 // Server is the HTTP edge: the Fiber app and what its handlers need.
@@ -49,6 +52,7 @@ type Server struct {
 	pages    *frontend.Frontend
 
 	assessment *assessment.Service
+	audit      *audit.Log
 }
 
 // New builds the Fiber app with its middleware and every route.
@@ -62,6 +66,7 @@ func New(cfg Config, log *slog.Logger, now clock.Clock, svc Services) *Server {
 		courses:  svc.Courses,
 
 		assessment: svc.Assessment,
+		audit:      svc.Audit,
 		checks:     []check{{name: "database", ping: svc.DB.Ping}, {name: "storage", ping: svc.Store.Ping}},
 	}
 	s.pages = s.newFrontend()
@@ -109,6 +114,7 @@ func (s *Server) routes() {
 	s.routeLiveSocket(s.app)
 	s.routeReports(api)
 	s.routeAssessment(api)
+	s.routeAudit(api)
 
 	s.pages.Mount(s.app) // pages and /static/*, after the API so unknown paths still 404
 }
