@@ -30,7 +30,7 @@ func TestAccommodationsListed(t *testing.T) {
 	page := "/teach/quizzes/" + quiz.ID
 	path := page + "/accommodations"
 	_, body := w.do(t, w.admin, http.MethodGet, page, nil)
-	if !strings.Contains(visible(body), "Chưa có học viên nào được điều chỉnh.") || strings.Contains(body, `class="accommodations"`) {
+	if !strings.Contains(visible(body), "Chưa có học viên nào được điều chỉnh.") || strings.Contains(body, `<table class="accommodations`) {
 		t.Errorf("before any accommodation the page shows:\n%s", visible(body))
 	}
 
@@ -41,8 +41,8 @@ func TestAccommodationsListed(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("the quiz page: %d", status)
 	}
-	table := between(body, `<table class="accommodations">`, `</table>`)
-	for _, want := range []string{"Lê Thị Hoa", "(hoc.vien)", "<td>15</td>", "<td>2</td>", `href="?edit_acc=hoc.vien#accommodations"`, `aria-label="Xóa điều chỉnh của Lê Thị Hoa"`} {
+	table := between(body, `<table class="accommodations stack">`, `</table>`)
+	for _, want := range []string{"Lê Thị Hoa", "(hoc.vien)", ">15</td>", ">2</td>", `href="?edit_acc=hoc.vien#accommodations"`, `aria-label="Xóa điều chỉnh của Lê Thị Hoa"`} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the accommodations table lacks %q:\n%s", want, table)
 		}
@@ -55,7 +55,7 @@ func TestAccommodationsListed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body = w.do(t, w.admin, http.MethodGet, page, nil)
-	if table := between(body, `<table class="accommodations">`, `</table>`); !strings.Contains(table, "<td>1,5</td>") {
+	if table := between(body, `<table class="accommodations stack">`, `</table>`); !strings.Contains(table, ">1,5</td>") {
 		t.Errorf("90 s is not shown as 1,5 minutes:\n%s", table)
 	}
 

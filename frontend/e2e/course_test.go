@@ -35,7 +35,7 @@ func TestCourseFlow(t *testing.T) {
 	lecturer := newTab(t, "desktop")
 	learner := newTab(t, "phone")
 	dir := t.TempDir()
-	var classURL string
+	var classURL, coursePath string
 
 	t.Run("lecturer builds and publishes a course", func(t *testing.T) {
 		tb := lecturer
@@ -45,14 +45,9 @@ func TestCourseFlow(t *testing.T) {
 			t.Fatalf("a lecturer's home is %s", loc)
 		}
 		tb.checkPage("courses")
-		tb.fill("#code", "CDS-E2E")
-		tb.fill("#title", "Kỹ năng số cho cán bộ cấp xã")
-		tb.submit("form[method=post][action='/teach/courses'] button")
-		if n := tb.text(".notice"); !strings.Contains(n, "Đã tạo khóa học") {
-			t.Fatalf("after creating a course: %q", n)
-		}
-		tb.fill("#module-title", "Chương 1: Dịch vụ công trực tuyến")
-		tb.submit("form[action$='/modules'] button")
+		tb.createCourse("CDS-E2E", "Kỹ năng số cho cán bộ cấp xã")
+		coursePath = strings.TrimPrefix(tb.location(), baseURL)
+		tb.addModule("Chương 1: Dịch vụ công trực tuyến")
 
 		tb.fill("#lesson-title", "Giới thiệu")
 		tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("#kind").value = "text"`))
@@ -64,18 +59,7 @@ func TestCourseFlow(t *testing.T) {
 		if err := os.WriteFile(pdf, []byte(twoPagePDF), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		tb.fill("#lesson-title", "Hướng dẫn nộp hồ sơ")
-		tb.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("#kind").value = "pdf"`))
-		tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{pdf}))
-		tb.waitFor(`document.querySelector("#media_id").value !== "" || document.querySelector("#upload-status").textContent.includes("thất bại")`)
-		if s := tb.text("#upload-status"); s != "Đã tải lên xong." {
-			t.Fatalf("upload status %q", s)
-		}
-		if v := eval[int](tb, `document.querySelector("#upload-progress").value`); v != 100 {
-			t.Errorf("the progress bar shows %d%% after the upload", v)
-		}
-		tb.fill("#pages", "2")
-		tb.submit("form[action$='/lessons'] button")
+		tb.uploadLesson("Hướng dẫn nộp hồ sơ", "pdf", pdf, map[string]string{"#pages": "2"})
 		outline := tb.text("#outline")
 		if !strings.Contains(outline, "Giới thiệu") || !strings.Contains(outline, "Hướng dẫn nộp hồ sơ") {
 			t.Fatalf("the outline lacks the lessons:\n%s", outline)
@@ -88,23 +72,12 @@ func TestCourseFlow(t *testing.T) {
 		}
 		tb.submit("#outline ol.lessons li:first-child button[aria-label^='Chuyển xuống']")
 
-		tb.submit("form[action$='/publish'] button")
-		if n := tb.text(".notice"); !strings.Contains(n, "Đã xuất bản") {
-			t.Fatalf("after publishing: %q", n)
-		}
+		tb.publish()
 		tb.checkPage("course-builder")
 
 		// Open a class and enrol the learner by username.
-		tb.fill("#class-name", "Lớp Bến Nghé K1")
-		tb.fill("#starts_on", "2026-01-05")
-		tb.fill("#ends_on", "2027-12-31")
-		tb.submit("form[action$='/classes'] button")
-		classURL = tb.location()
-		if !strings.Contains(classURL, "/teach/classes/") {
-			t.Fatalf("after opening a class the page is %s", classURL)
-		}
-		tb.fill("#usernames", "hv.mai\nkhong.ton.tai")
-		tb.submit("form[action$='/enrol']:has(textarea) button")
+		classURL = tb.openClass("Lớp Bến Nghé K1")
+		tb.enrolUsernames("hv.mai", "khong.ton.tai")
 		if n := tb.text(".notice"); !strings.Contains(n, "Đã ghi danh 1 người") {
 			t.Errorf("after enrolling: %q", n)
 		}
@@ -179,24 +152,10 @@ func TestCourseFlow(t *testing.T) {
 		if err := os.WriteFile(gift, []byte(giftBank), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		tb.open("/teach/banks")
-		tb.fill("#bank", "Kỹ năng số")
-		tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{gift}))
-		tb.submit("form[action='/teach/banks/import'] button")
-		if n := tb.text(".notice"); !strings.Contains(n, "Đã nhập 2 câu hỏi") {
-			t.Fatalf("after importing: %q", n)
-		}
+		tb.importQuestions("Kỹ năng số", gift, 2)
 		tb.checkPage("banks")
-		tb.open("/teach/courses")
-		tb.submit("main .cards a")
-		tb.fill("#quiz-title", "Kiểm tra chương 1")
-		tb.fill("#quiz-count", "2")
-		tb.fill("#quiz-time", "10")
-		tb.submit("form[action$='/quizzes'] button")
-		quizURL = tb.location()
-		if !strings.Contains(quizURL, "/teach/quizzes/") {
-			t.Fatalf("after creating a quiz the page is %s: %s", quizURL, tb.text("main"))
-		}
+		tb.open(coursePath)
+		quizURL = tb.createQuiz("Kiểm tra chương 1", 2, 10)
 		tb.checkPage("quiz-results")
 	})
 	if t.Failed() {
@@ -302,8 +261,7 @@ func TestCourseFlow(t *testing.T) {
 			tb.open(page.path)
 			tb.checkPage(page.name)
 		}
-		tb.open("/teach/courses")
-		tb.submit("main .cards a")
+		tb.open(coursePath)
 		tb.checkPage("course-builder")
 	})
 

@@ -366,7 +366,19 @@ func (tb *tab) screenshot(name string) {
 func (tb *tab) noHorizontalScroll(page string) {
 	tb.t.Helper()
 	if w := eval[int](tb, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
-		tb.t.Errorf("%s (%s): the page is %d px wider than the screen", page, tb.viewport, w)
+		// Name the outermost elements that stick out, so the fix is quick to find.
+		culprits := eval[[]string](tb, `(() => {
+			const vw = document.documentElement.clientWidth, out = [];
+			for (const el of document.querySelectorAll("body *")) {
+				const r = el.getBoundingClientRect();
+				if (r.right <= vw + 1 || out.some(o => o.el.contains(el))) continue;
+				let s = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "");
+				out.push({el, s: s + " (right edge " + Math.round(r.right) + " px)"});
+				if (out.length >= 5) break;
+			}
+			return out.map(o => o.s);
+		})()`)
+		tb.t.Errorf("%s (%s): the page is %d px wider than the screen; sticking out: %s", page, tb.viewport, w, strings.Join(culprits, ", "))
 	}
 }
 
