@@ -133,8 +133,12 @@ func TestStaffFlowsOnEveryViewport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gift := filepath.Join(t.TempDir(), "ngan-hang.gift")
+	dir := t.TempDir()
+	gift, broken := filepath.Join(dir, "ngan-hang.gift"), filepath.Join(dir, "hong.gift")
 	if err := os.WriteFile(gift, []byte(giftBank), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(broken, []byte("::C1:: Câu tốt {=Đúng ~Sai}\n\n::C2:: Câu hỏng {=A ~%abc%B}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	eachViewport(t, func(t *testing.T, lecturer *tab, vp string) {
@@ -161,6 +165,15 @@ func TestStaffFlowsOnEveryViewport(t *testing.T) {
 			if d := tb.text("#outline"); !strings.Contains(d, "0:04") {
 				t.Errorf("the outline lacks the video's length 0:04:\n%s", d)
 			}
+			// A broken file is refused whole, each error on its line in Vietnamese.
+			tb.open("/teach/banks")
+			tb.fill("#bank", "Chuyển đổi số "+vp)
+			tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{broken}))
+			tb.submit("form[action='/teach/banks/import'] button")
+			if row := tb.text("table tbody tr"); row != "3\tTrọng số “abc” không phải là tỉ lệ phần trăm từ -100 đến 100." {
+				t.Errorf("the import error row reads %q", row)
+			}
+			tb.checkPage("banks-errors")
 			tb.importQuestions("Chuyển đổi số "+vp, gift, 2)
 			tb.checkPage("banks")
 			tb.open(coursePath)
