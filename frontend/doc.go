@@ -28,6 +28,7 @@
 //	/teach/quizzes/{id}                                         quiz results, settings, essays
 //	/teach/classes /teach/classes/{id}                          trainers: classes, enrolment
 //	/admin/units /admin/users /admin/users/{id}                 personnel officers, admins
+//	/admin/audit                                                the audit log (their units' part)
 //	/reports /reports/targets/{id}                              targets and dashboards
 //
 // Pages work without JavaScript wherever the job allows: reading, navigation and forms

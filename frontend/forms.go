@@ -32,6 +32,9 @@ var reasonKeys = []struct{ prefix, key string }{
 	{"needs left = right", "reason.matching_line"},
 	{"no such user", "reason.no_such_user"},
 	{"the course has no such published revision", "classes.no_such_revision"},
+	{"must be a time in RFC 3339", "audit.reason_date"},
+	{"must not be before since", "audit.reason_until_before"},
+	{"unknown action", "audit.reason_action"},
 }
 
 func (v *view) reason(r string) string {

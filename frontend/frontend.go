@@ -53,6 +53,8 @@ type Deps struct {
 	Reports    Reports
 	Live       Live
 	Media      Media
+	// Audit is the audit log, read by /admin/audit; nil answers that page with 503.
+	Audit AuditLog
 
 	// Authenticate is the server's middleware: it stores the caller of a valid session
 	// cookie (read back with Principal), passes anonymous requests through, and refuses an
@@ -158,6 +160,7 @@ func (f *Frontend) Mount(r fiber.Router) {
 	f.mountLive(r, f.needs(f.d.Live != nil, signedIn))
 	f.mountBanks(r, f.needs(f.d.Authoring != nil, signedIn))
 	f.mountReports(r, f.needs(f.d.Reports != nil, signedIn))
+	f.mountAudit(r, f.needs(f.d.Audit != nil, signedIn))
 	r.Get("/account", signedIn(f.accountPage)...)
 	r.Post("/account/password", signedIn(f.changePassword)...)
 
@@ -463,6 +466,9 @@ func (v *view) Nav() []navItem {
 		items = append(items,
 			navItem{"/admin/units", "nav.units", "units"},
 			navItem{"/admin/users", "nav.users", "users"})
+		if v.f.d.Audit != nil {
+			items = append(items, navItem{"/admin/audit", "nav.audit", "audit"})
+		}
 	}
 	if v.f.d.Reports != nil {
 		items = append(items, navItem{"/certificates", "nav.certificates", "certificates"})

@@ -50,6 +50,9 @@ func (s *Server) newFrontend() *frontend.Frontend {
 	if s.reports != nil {
 		deps.Reports = s.reports
 	}
+	if s.audit != nil {
+		deps.Audit = s.audit
+	}
 	if s.courses != nil {
 		deps.Courses, deps.Teaching = s.courses, s.courses
 	}

@@ -17,6 +17,7 @@ var permWant = map[string]string{
 	"GET /account":                  "303 200 200 200 200 200 200 200 200 200",
 	"GET /admin/units":              "303 403 403 403 403 403 403 200 200 200",
 	"GET /admin/users":              "303 403 403 403 403 403 403 200 200 200",
+	"GET /admin/audit":              "303 403 403 403 403 403 403 200 200 200",
 	"GET /admin/users/import":       "303 403 403 403 403 403 403 200 200 200",
 	"GET /admin/users/new":          "303 403 403 403 403 403 403 200 200 200",
 	// unit_admin2 got the edit form of a user outside their units (fixed in frontend/admin.go)

@@ -560,6 +560,7 @@ var permRequests = map[string]permReq{
 	"POST /admin/units":                         {path: "/admin/units", form: url.Values{"name": {"Xã Trang"}, "code": {"HG-DV-XT"}, "parent_id": {"{d1}"}}, phase: 1},
 	"POST /admin/units/{id}":                    {path: "/admin/units/{d1}", form: url.Values{"name": {"Huyện Đồng Văn"}, "code": {"HG-DV"}, "current_parent": {"{province}"}, "parent_id": {"{province}"}}, phase: 1},
 	"GET /admin/users":                          {path: "/admin/users"},
+	"GET /admin/audit":                          {path: "/admin/audit"},
 	"GET /admin/users/new":                      {path: "/admin/users/new"},
 	"POST /admin/users":                         {path: "/admin/users", form: url.Values{"username": {"pm_page"}, "password": {"password-123"}, "full_name": {"Người Trang"}, "unit_id": {"{d1}"}}, phase: 1},
 	"GET /admin/users/import":                   {path: "/admin/users/import"},

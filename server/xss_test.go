@@ -79,7 +79,7 @@ func TestPagesEscapeStoredText(t *testing.T) {
 	bq := url.QueryEscape(bank)
 	pages := []struct{ token, path string }{
 		{admin, "/admin/units"}, {admin, "/admin/users"}, {admin, "/admin/users/" + lID}, {admin, "/admin/users/new"},
-		{admin, "/reports"}, {admin, "/reports/targets/" + target.ID}, {admin, "/teach/courses"}, {admin, "/teach/classes"},
+		{admin, "/admin/audit"}, {admin, "/reports"}, {admin, "/reports/targets/" + target.ID}, {admin, "/teach/courses"}, {admin, "/teach/classes"},
 		{lec, "/teach/courses/" + c.ID}, {lec, "/teach/courses/" + c.ID + "/lessons/" + lesson.ID}, {lec, "/teach/banks"},
 		{lec, "/teach/bank?name=" + bq}, {lec, "/teach/questions/" + q.ID}, {lec, "/teach/quizzes/" + quiz.ID},
 		{tr, "/teach/classes/" + class.ID}, {tr, "/live/" + sess.ID}, {tr, "/live/" + sess.ID + "/attendance"},
@@ -117,6 +117,7 @@ func TestPagesEscapeStoredText(t *testing.T) {
 		{learner, "/learn/classes/" + url.PathEscape(xss)}, {learner, "/learn/classes/" + class.ID + "/lessons/" + url.PathEscape(xss)},
 		{lec, "/teach/bank?name=" + url.QueryEscape(xss)}, {lec, "/teach/courses/" + url.PathEscape(xss)},
 		{admin, "/admin/users?q=" + url.QueryEscape(xss)}, {admin, "/admin/users/" + url.PathEscape(xss)},
+		{admin, "/admin/audit?actor=" + url.QueryEscape(xss) + "&since=" + url.QueryEscape(xss) + "&action=" + url.QueryEscape(xss)},
 		{"", "/login?next=" + url.QueryEscape("javascript:alert(1)")}, {"", "/login?next=" + url.QueryEscape(xss)},
 		{"", "/verify/" + url.PathEscape(xss)}, {"", "/no-such-page/" + url.PathEscape(xss)},
 	} {

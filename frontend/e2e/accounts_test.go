@@ -196,6 +196,20 @@ func TestAdminUnitsImportAndSearch(t *testing.T) {
 			t.Errorf("the department lists %q, want Trần Thị Ân then Nguyễn Văn Cừ", names)
 		}
 		tb.checkPage("users")
+
+		// The audit log shows the import just made: filter by action and today.
+		tb.open("/admin/audit")
+		tb.checkPage("audit")
+		selectOption(t, tb, "#action", "Nhập danh sách cán bộ")
+		tb.submit("form[role=search] button")
+		objects := eval[[]string](tb, `[...document.querySelectorAll("tbody tr td:nth-child(3)")].map(td => td.textContent)`)
+		if len(objects) == 0 || objects[0] != "Nhập danh sách cán bộ" {
+			t.Errorf("the audit log filtered by import shows %q", objects)
+		}
+		if href := eval[string](tb, `document.querySelector("a[download]").getAttribute("href")`); !strings.Contains(href, "format=csv") || !strings.Contains(href, "action=user.import") {
+			t.Errorf("the CSV link is %q", href)
+		}
+		tb.checkPage("audit-filtered")
 	})
 }
 
