@@ -372,9 +372,10 @@ func (s *Service) findAttempt(ctx context.Context, id string) (*Attempt, error) 
 // StartAttempt starts an attempt at a quiz for the calling learner, or resumes the open
 // one (same questions, same order, saved answers). The deadline is the earlier of start +
 // time limit + the learner's extra time, and the quiz's close time. Two simultaneous
-// starts make one attempt: a unique index refuses the second insert and the loser resumes
-// the winner's attempt. Errors: ErrNotFound (no such quiz), ErrForbidden (not enrolled),
-// ErrConflict (not open yet, closed, or no attempts left).
+// starts make one attempt: each claims the next attempt number by inserting its slot, the
+// unique key refuses the second, and the loser resumes the winner's attempt. Errors:
+// ErrNotFound (no such quiz), ErrForbidden (not enrolled), ErrConflict (not open yet,
+// closed, or no attempts left).
 func (s *Service) StartAttempt(ctx context.Context, actor accounts.Principal, quizID string) (AttemptView, error) {
 	q, pool, err := s.loadQuiz(ctx, quizID)
 	if err != nil {
@@ -389,42 +390,32 @@ func (s *Service) StartAttempt(ctx context.Context, actor accounts.Principal, qu
 		return AttemptView{}, fmt.Errorf("assessment: not enrolled in the quiz's course: %w", errs.ErrForbidden)
 	}
 	for range 5 {
-		cur, err := s.attempts.Find(ctx, bson.M{"quiz_id": quizID, "user_id": userID},
-			options.Find().SetProjection(bson.M{"_id": 1, "number": 1, "status": 1, "deadline": 1}))
+		last, err := s.lastSlot(ctx, quizID, userID)
 		if err != nil {
-			return AttemptView{}, fmt.Errorf("assessment: list attempts: %w", dbErr(err))
-		}
-		var list []Attempt
-		if err := cur.All(ctx, &list); err != nil {
-			return AttemptView{}, fmt.Errorf("assessment: list attempts: %w", dbErr(err))
+			return AttemptView{}, err
 		}
 		now := s.now()
-		last := 0
-		var open *Attempt
-		for i := range list {
-			last = max(last, list[i].Number)
-			if list[i].Status == StatusOpen {
-				open = &list[i]
+		if last.Number > 0 {
+			a, err := s.findAttempt(ctx, last.AttemptID)
+			if errors.Is(err, errs.ErrNotFound) {
+				// Claimed by a start that has not stored it yet, or that stopped: make it.
+				a, err = s.createAttempt(ctx, q, pool, userID, last, now)
 			}
-		}
-		if open != nil {
-			if open.Deadline != nil && now.After(open.Deadline.Add(s.grace)) {
-				if _, _, err := s.closeAttempt(ctx, open.ID, closedByTime); err != nil {
-					return AttemptView{}, err
-				}
-				continue
-			}
-			a, err := s.findAttempt(ctx, open.ID)
 			if err != nil {
 				return AttemptView{}, err
 			}
-			if a.Status != StatusOpen {
-				continue // submitted a moment ago
+			if a.Status == StatusOpen {
+				if a.Deadline != nil && now.After(a.Deadline.Add(s.grace)) {
+					if _, _, err := s.closeAttempt(ctx, a.ID, closedByTime); err != nil {
+						return AttemptView{}, err
+					}
+					continue
+				}
+				s.cacheAttempt(a)
+				v := viewOf(a, ReviewOptions{}, now)
+				v.Resumed = true
+				return v, nil
 			}
-			s.cacheAttempt(a)
-			v := viewOf(a, ReviewOptions{}, now)
-			v.Resumed = true
-			return v, nil
 		}
 		if q.OpensAt != nil && now.Before(*q.OpensAt) {
 			return AttemptView{}, fmt.Errorf("assessment: the quiz opens at %s: %w", q.OpensAt.Format(time.RFC3339), errs.ErrConflict)
@@ -433,50 +424,85 @@ func (s *Service) StartAttempt(ctx context.Context, actor accounts.Principal, qu
 			return AttemptView{}, fmt.Errorf("assessment: the quiz closed at %s: %w", q.ClosesAt.Format(time.RFC3339), errs.ErrConflict)
 		}
 		acc := s.latestAccommodation(pool, quizID, userID)
-		if q.MaxAttempts > 0 && last >= q.MaxAttempts+acc.ExtraAttempts {
+		if q.MaxAttempts > 0 && last.Number >= q.MaxAttempts+acc.ExtraAttempts {
 			return AttemptView{}, fmt.Errorf("assessment: all %d attempts used: %w", q.MaxAttempts+acc.ExtraAttempts, errs.ErrConflict)
 		}
-		a := &Attempt{ID: ids.New(), QuizID: quizID, CourseID: q.CourseID, UserID: userID, Number: last + 1, Status: StatusOpen,
-			OpenKey: quizID + "|" + userID, StartedAt: now, Answers: map[string]Answer{}, PassPercent: q.PassPercent, Required: q.Required}
-		var deadline *time.Time
-		if q.TimeLimitS > 0 {
-			d := now.Add(time.Duration(q.TimeLimitS+acc.ExtraTimeS) * time.Second)
-			deadline = &d
-		}
-		if q.ClosesAt != nil && (deadline == nil || q.ClosesAt.Before(*deadline)) {
-			d := *q.ClosesAt
-			deadline = &d
-		}
-		a.Deadline = deadline
-		a.Questions = drawQuestions(q, pool, attemptSeed(a.ID))
-		if len(a.Questions) == 0 {
-			return AttemptView{}, fmt.Errorf("assessment: the quiz has no questions left (archived?): %w", errs.ErrConflict)
-		}
-		given := make([]Question, len(a.Questions))
-		for i, aq := range a.Questions {
-			given[i] = aq.Question
-		}
-		if err := s.ensureSnapshots(ctx, given); err != nil {
+		next := slot{Number: last.Number + 1, AttemptID: ids.New()}
+		claimed, err := s.claimSlot(ctx, quizID, userID, next.Number, next.AttemptID)
+		if err != nil {
 			return AttemptView{}, err
 		}
-		// The paper goes first: an attempt is never without its questions. A paper whose
-		// attempt loses the race below is removed; one left by a crash is harmless.
-		if _, err := s.papers.InsertOne(ctx, paper{ID: a.ID, Questions: a.Questions}); err != nil {
-			return AttemptView{}, fmt.Errorf("assessment: store attempt paper: %w", dbErr(err))
+		if !claimed {
+			continue // a simultaneous start took this number: resume its attempt
 		}
-		if _, err := s.attempts.InsertOne(ctx, a); err != nil {
-			if _, derr := s.papers.DeleteOne(ctx, bson.M{"_id": a.ID}); derr != nil {
-				s.log.WarnContext(ctx, "assessment: remove unused attempt paper", "attempt_id", a.ID, "error", derr)
-			}
-			if database.IsDuplicateKey(err) {
-				continue // a simultaneous start won; resume its attempt
-			}
-			return AttemptView{}, fmt.Errorf("assessment: start attempt: %w", dbErr(err))
+		a, err := s.createAttempt(ctx, q, pool, userID, next, now)
+		if err != nil {
+			return AttemptView{}, err
 		}
 		s.cacheAttempt(a)
 		return viewOf(a, ReviewOptions{}, now), nil
 	}
 	return AttemptView{}, fmt.Errorf("assessment: attempts keep changing, try again: %w", errs.ErrConflict)
+}
+
+// createAttempt stores the attempt of a claimed slot, or returns it when a simultaneous
+// call stored it first. Its questions are drawn with a seed from the attempt id, so that
+// every call for one slot draws the same paper. The paper is stored before the attempt:
+// an attempt is never without its questions, and a paper left by a crash is used by the
+// next call. Errors: ErrConflict (the quiz has no questions left), ErrUnavailable.
+func (s *Service) createAttempt(ctx context.Context, q Quiz, pool *questionPool, userID string, sl slot, now time.Time) (*Attempt, error) {
+	acc := s.latestAccommodation(pool, q.ID, userID)
+	a := &Attempt{ID: sl.AttemptID, QuizID: q.ID, CourseID: q.CourseID, UserID: userID, Number: sl.Number, Status: StatusOpen,
+		OpenKey: q.ID + "|" + userID, StartedAt: now, Answers: map[string]Answer{}, PassPercent: q.PassPercent, Required: q.Required}
+	var deadline *time.Time
+	if q.TimeLimitS > 0 {
+		d := now.Add(time.Duration(q.TimeLimitS+acc.ExtraTimeS) * time.Second)
+		deadline = &d
+	}
+	if q.ClosesAt != nil && (deadline == nil || q.ClosesAt.Before(*deadline)) {
+		d := *q.ClosesAt
+		deadline = &d
+	}
+	a.Deadline = deadline
+	a.Questions = drawQuestions(q, pool, attemptSeed(a.ID))
+	if len(a.Questions) == 0 {
+		return nil, fmt.Errorf("assessment: the quiz has no questions left (archived?): %w", errs.ErrConflict)
+	}
+	given := make([]Question, len(a.Questions))
+	for i, aq := range a.Questions {
+		given[i] = aq.Question
+	}
+	if err := s.ensureSnapshots(ctx, given); err != nil {
+		return nil, err
+	}
+	if _, err := s.papers.InsertOne(ctx, paper{ID: a.ID, Questions: a.Questions}); err != nil {
+		if !database.IsDuplicateKey(err) {
+			return nil, fmt.Errorf("assessment: store attempt paper: %w", dbErr(err))
+		}
+		a.Questions = nil // the stored paper wins: it may come from an older pool
+		if err := s.loadPapers(ctx, []*Attempt{a}); err != nil {
+			return nil, err
+		}
+		if err := s.loadSnapshots(ctx, []*Attempt{a}); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := s.attempts.InsertOne(ctx, a); err != nil {
+		if !database.IsDuplicateKey(err) {
+			return nil, fmt.Errorf("assessment: start attempt: %w", dbErr(err))
+		}
+		// Stored by a simultaneous call for the same slot, or refused by open_key because
+		// another attempt of this learner is open, which slots make impossible.
+		stored, ferr := s.findAttempt(ctx, a.ID)
+		if ferr != nil {
+			if errors.Is(ferr, errs.ErrNotFound) {
+				return nil, fmt.Errorf("assessment: another attempt at this quiz is open: %w", errs.ErrConflict)
+			}
+			return nil, ferr
+		}
+		return stored, nil
+	}
+	return a, nil
 }
 
 // ownAttempt returns the immutable part of the caller's attempt (cached), or ErrNotFound
@@ -539,19 +565,15 @@ func (s *Service) SaveAnswers(ctx context.Context, actor accounts.Principal, att
 	if err := f.Err(); err != nil {
 		return SaveResult{}, err
 	}
-	filter := bson.M{"_id": attemptID, "status": StatusOpen}
-	if a.Deadline != nil {
-		filter["deadline"] = bson.M{"$gte": now.Add(-s.grace)}
-	}
 	update := bson.M{"$set": set}
 	if len(unset) > 0 {
 		update["$unset"] = unset
 	}
-	res, err := s.attempts.UpdateOne(ctx, filter, update)
+	before, err := s.updateAttemptIf(ctx, attemptID, whileOpen(a.Deadline != nil, now.Add(-s.grace)), update)
 	if err != nil {
-		return SaveResult{}, fmt.Errorf("assessment: save answers: %w", dbErr(err))
+		return SaveResult{}, fmt.Errorf("assessment: save answers: %w", err)
 	}
-	if res.MatchedCount == 0 {
+	if before == nil {
 		return SaveResult{}, fmt.Errorf("assessment: the attempt is submitted or its time is up: %w", errs.ErrConflict)
 	}
 	return SaveResult{SavedAt: now, Deadline: a.Deadline, ServerTime: now}, nil
@@ -561,23 +583,23 @@ func (s *Service) SaveAnswers(ctx context.Context, actor accounts.Principal, att
 // conditional update matched does so (closed is true); everyone else gets closed false.
 func (s *Service) closeAttempt(ctx context.Context, id, closedBy string) (bool, *Attempt, error) {
 	now := s.now()
-	var a Attempt
-	err := s.attempts.FindOneAndUpdate(ctx, bson.M{"_id": id, "status": StatusOpen},
-		bson.M{"$set": bson.M{"status": StatusSubmitted, "submitted_at": now, "closed_by": closedBy}, "$unset": bson.M{"open_key": ""}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&a)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	a, err := s.updateAttemptIf(ctx, id, isOpen(),
+		bson.M{"$set": bson.M{"status": StatusSubmitted, "submitted_at": now, "closed_by": closedBy}, "$unset": bson.M{"open_key": ""}})
+	if err != nil {
+		return false, nil, fmt.Errorf("assessment: close attempt: %w", err)
+	}
+	if a == nil {
 		return false, nil, nil
 	}
-	if err != nil {
-		return false, nil, fmt.Errorf("assessment: close attempt: %w", dbErr(err))
+	// The attempt as the update left it; its answers are those it had when it closed.
+	a.Status, a.SubmittedAt, a.ClosedBy, a.OpenKey = StatusSubmitted, &now, closedBy, ""
+	if err := s.hydrate(ctx, a); err != nil {
+		return true, a, err
 	}
-	if err := s.hydrate(ctx, &a); err != nil {
-		return true, &a, err
+	if err := s.storeResult(ctx, a); err != nil {
+		return true, a, err
 	}
-	if err := s.storeResult(ctx, &a); err != nil {
-		return true, &a, err
-	}
-	return true, &a, nil
+	return true, a, nil
 }
 
 // storeResult grades a submitted attempt and stores the result unless one is stored.
@@ -585,13 +607,12 @@ func (s *Service) closeAttempt(ctx context.Context, id, closedBy string) (bool, 
 // the same result. The completion notifier hears about required quizzes.
 func (s *Service) storeResult(ctx context.Context, a *Attempt) error {
 	r := ComputeResult(a)
-	res, err := s.attempts.UpdateOne(ctx, bson.M{"_id": a.ID, "graded": false},
-		bson.M{"$set": bson.M{"graded": true, "result": r, "result_rev": 1}})
+	before, err := s.updateAttemptIf(ctx, a.ID, notGraded(), bson.M{"$set": bson.M{"graded": true, "result": r, "result_rev": 1}})
 	if err != nil {
-		return fmt.Errorf("assessment: store result: %w", dbErr(err))
+		return fmt.Errorf("assessment: store result: %w", err)
 	}
 	a.Graded, a.Result, a.ResultRev = true, &r, 1
-	if res.MatchedCount > 0 {
+	if before != nil {
 		s.notifyCompletion(ctx, a)
 	}
 	return nil

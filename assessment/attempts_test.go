@@ -211,30 +211,31 @@ func TestEditingAQuestionDoesNotChangeAStartedAttempt(t *testing.T) {
 }
 
 func TestDeadlineGraceAndLateSubmit(t *testing.T) {
-	e := newEnv(t)
-	q := e.singleQ(t, "Câu")
-	quiz := e.quiz(t, QuizInput{TimeLimitS: 60, Items: []Item{{QuestionID: q.ID}}})
-	l := e.learner()
-	a, err := e.svc.StartAttempt(e.ctx, l, quiz.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.clk.Advance(dur(64)) // 4 s into the 5 s grace
-	if _, err := e.svc.SaveAnswers(e.ctx, l, a.ID, answersOf(t, fmt.Sprintf(`{%q:"a"}`, q.ID))); err != nil {
-		t.Fatalf("save within grace: %v", err)
-	}
-	e.clk.Advance(dur(2))
-	_, err = e.svc.SaveAnswers(e.ctx, l, a.ID, answersOf(t, fmt.Sprintf(`{%q:"b"}`, q.ID)))
-	wantErr(t, err, errs.ErrConflict)
-	// Resuming past the deadline closes the old attempt and (no max) starts a new one.
-	sum, err := e.svc.SubmitAttempt(e.ctx, l, a.ID)
-	if err != nil || sum.Score != 1 {
-		t.Fatalf("late submit %+v %v", sum, err)
-	}
-	v, _ := e.svc.GetAttempt(e.ctx, l, a.ID)
-	if v.ClosedBy != closedByTime {
-		t.Errorf("closed by %q", v.ClosedBy)
-	}
+	bothWriteModes(t, func(t *testing.T, e *env) {
+		q := e.singleQ(t, "Câu")
+		quiz := e.quiz(t, QuizInput{TimeLimitS: 60, Items: []Item{{QuestionID: q.ID}}})
+		l := e.learner()
+		a, err := e.svc.StartAttempt(e.ctx, l, quiz.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Advance(dur(64)) // 4 s into the 5 s grace
+		if _, err := e.svc.SaveAnswers(e.ctx, l, a.ID, answersOf(t, fmt.Sprintf(`{%q:"a"}`, q.ID))); err != nil {
+			t.Fatalf("save within grace: %v", err)
+		}
+		e.clk.Advance(dur(2))
+		_, err = e.svc.SaveAnswers(e.ctx, l, a.ID, answersOf(t, fmt.Sprintf(`{%q:"b"}`, q.ID)))
+		wantErr(t, err, errs.ErrConflict)
+		// Resuming past the deadline closes the old attempt and (no max) starts a new one.
+		sum, err := e.svc.SubmitAttempt(e.ctx, l, a.ID)
+		if err != nil || sum.Score != 1 {
+			t.Fatalf("late submit %+v %v", sum, err)
+		}
+		v, _ := e.svc.GetAttempt(e.ctx, l, a.ID)
+		if v.ClosedBy != closedByTime {
+			t.Errorf("closed by %q", v.ClosedBy)
+		}
+	})
 }
 
 func TestDeadlineCappedByCloseTimeAndExtraTime(t *testing.T) {
@@ -287,29 +288,30 @@ func TestDeadlineCappedByCloseTimeAndExtraTime(t *testing.T) {
 }
 
 func TestConcurrentStartsMakeOneAttempt(t *testing.T) {
-	e := newEnv(t)
-	q := e.singleQ(t, "Câu")
-	quiz := e.quiz(t, QuizInput{TimeLimitS: 600, MaxAttempts: 1, Items: []Item{{QuestionID: q.ID}}})
-	l := e.learner()
-	const n = 8
-	got := make([]string, n)
-	errList := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			a, err := e.svc.StartAttempt(e.ctx, l, quiz.ID)
-			got[i], errList[i] = a.ID, err
-		})
-	}
-	wg.Wait()
-	for i := range n {
-		if errList[i] != nil || got[i] != got[0] {
-			t.Fatalf("start %d: %s %v (first %s)", i, got[i], errList[i], got[0])
+	bothWriteModes(t, func(t *testing.T, e *env) {
+		q := e.singleQ(t, "Câu")
+		quiz := e.quiz(t, QuizInput{TimeLimitS: 600, MaxAttempts: 1, Items: []Item{{QuestionID: q.ID}}})
+		l := e.learner()
+		const n = 8
+		got := make([]string, n)
+		errList := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				a, err := e.svc.StartAttempt(e.ctx, l, quiz.ID)
+				got[i], errList[i] = a.ID, err
+			})
 		}
-	}
-	if c, _ := e.svc.attempts.CountDocuments(e.ctx, map[string]any{"user_id": l.User.ID}); c != 1 {
-		t.Fatalf("%d attempts stored", c)
-	}
+		wg.Wait()
+		for i := range n {
+			if errList[i] != nil || got[i] != got[0] {
+				t.Fatalf("start %d: %s %v (first %s)", i, got[i], errList[i], got[0])
+			}
+		}
+		if c, _ := e.svc.attempts.CountDocuments(e.ctx, map[string]any{"user_id": l.User.ID}); c != 1 {
+			t.Fatalf("%d attempts stored", c)
+		}
+	})
 }
 
 func TestOpenKeyIndexRefusesASecondOpenAttempt(t *testing.T) {
@@ -332,128 +334,131 @@ func TestOpenKeyIndexRefusesASecondOpenAttempt(t *testing.T) {
 }
 
 func TestConcurrentSubmitGradesOnce(t *testing.T) {
-	e := newEnv(t)
-	q := e.singleQ(t, "Câu")
-	quiz := e.quiz(t, QuizInput{TimeLimitS: 600, Required: true, Items: []Item{{QuestionID: q.ID}}})
-	l := e.learner()
-	a, _ := e.svc.StartAttempt(e.ctx, l, quiz.ID)
-	if _, err := e.svc.SaveAnswers(e.ctx, l, a.ID, answersOf(t, fmt.Sprintf(`{%q:"a"}`, q.ID))); err != nil {
-		t.Fatal(err)
-	}
-	const n = 8
-	sums := make([]Summary, n)
-	errList := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { sums[i], errList[i] = e.svc.SubmitAttempt(e.ctx, l, a.ID) })
-	}
-	wg.Wait()
-	for i := range n {
-		if errList[i] != nil || sums[i] != sums[0] || sums[i].Score != 1 {
-			t.Fatalf("submit %d: %+v %v", i, sums[i], errList[i])
-		}
-	}
-	if c := e.completion.count(); c != 1 {
-		t.Errorf("completion notified %d times", c)
-	}
-	ok, err := e.svc.RequiredQuizStatus(e.ctx, e.course, l.User.ID)
-	if err != nil || !ok {
-		t.Errorf("required quiz status %v %v", ok, err)
-	}
-	ok, _ = e.svc.RequiredQuizStatus(e.ctx, e.course, e.learner().User.ID)
-	if ok {
-		t.Error("a learner without attempts passed the required quiz")
-	}
-}
-
-func TestSweeperClosesAbandonedAttemptsOnce(t *testing.T) {
-	e := newEnv(t)
-	q := e.singleQ(t, "Câu")
-	quiz := e.quiz(t, QuizInput{TimeLimitS: 60, Items: []Item{{QuestionID: q.ID}}})
-	const n = 6
-	var attempts []AttemptView
-	for i := range n {
-		l := e.learner()
-		a, err := e.svc.StartAttempt(e.ctx, l, quiz.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i%2 == 0 {
-			if _, err := e.svc.SaveAnswers(e.ctx, l, a.ID, answersOf(t, fmt.Sprintf(`{%q:"a"}`, q.ID))); err != nil {
-				t.Fatal(err)
-			}
-		}
-		attempts = append(attempts, a)
-	}
-	// One attempt without a deadline problem: started later.
-	e.clk.Advance(dur(30))
-	late := e.learner()
-	if _, err := e.svc.StartAttempt(e.ctx, late, quiz.ID); err != nil {
-		t.Fatal(err)
-	}
-	e.clk.Advance(dur(34)) // first ones: 64 s, inside the grace
-	if c, err := e.svc.SweepOnce(e.ctx); err != nil || c != 0 {
-		t.Fatalf("sweep inside grace closed %d (%v)", c, err)
-	}
-	e.clk.Advance(dur(2))
-	// Two sweepers (two server processes) at once.
-	other := New(Config{DB: e.svc.db, Clock: e.clk.Now, Enrolments: e.enrol})
-	var c1, c2 int
-	var err1, err2 error
-	var wg sync.WaitGroup
-	wg.Go(func() { c1, err1 = e.svc.SweepOnce(e.ctx) })
-	wg.Go(func() { c2, err2 = other.SweepOnce(e.ctx) })
-	wg.Wait()
-	if err1 != nil || err2 != nil || c1+c2 != n {
-		t.Fatalf("sweepers closed %d + %d, want %d (%v %v)", c1, c2, n, err1, err2)
-	}
-	for i, a := range attempts {
-		v, err := e.svc.GetAttempt(e.ctx, e.trainer, a.ID)
-		if err != nil || v.Status != StatusSubmitted || v.ClosedBy != closedByTime || v.Result == nil {
-			t.Fatalf("attempt %d: %+v %v", i, v, err)
-		}
-		want := 0.0
-		if i%2 == 0 {
-			want = 1
-		}
-		if v.Result.Score != want {
-			t.Errorf("attempt %d graded %v, want %v from its saved answers", i, v.Result.Score, want)
-		}
-	}
-	if c, _ := e.svc.SweepOnce(e.ctx); c != 0 {
-		t.Errorf("a second sweep closed %d", c)
-	}
-	if c, _ := e.svc.attempts.CountDocuments(e.ctx, map[string]any{"status": StatusOpen}); c != 1 {
-		t.Errorf("%d open attempts left, want the late one", c)
-	}
-}
-
-func TestSubmitRacingTheSweeper(t *testing.T) {
-	e := newEnv(t)
-	q := e.singleQ(t, "Câu")
-	quiz := e.quiz(t, QuizInput{TimeLimitS: 60, Items: []Item{{QuestionID: q.ID}}})
-	for range 5 {
+	bothWriteModes(t, func(t *testing.T, e *env) {
+		q := e.singleQ(t, "Câu")
+		quiz := e.quiz(t, QuizInput{TimeLimitS: 600, Required: true, Items: []Item{{QuestionID: q.ID}}})
 		l := e.learner()
 		a, _ := e.svc.StartAttempt(e.ctx, l, quiz.ID)
 		if _, err := e.svc.SaveAnswers(e.ctx, l, a.ID, answersOf(t, fmt.Sprintf(`{%q:"a"}`, q.ID))); err != nil {
 			t.Fatal(err)
 		}
-		e.clk.Advance(dur(70))
-		var sum Summary
-		var closed int
-		var errS, errW error
+		const n = 8
+		sums := make([]Summary, n)
+		errList := make([]error, n)
 		var wg sync.WaitGroup
-		wg.Go(func() { sum, errS = e.svc.SubmitAttempt(e.ctx, l, a.ID) })
-		wg.Go(func() { closed, errW = e.svc.SweepOnce(e.ctx) })
+		for i := range n {
+			wg.Go(func() { sums[i], errList[i] = e.svc.SubmitAttempt(e.ctx, l, a.ID) })
+		}
 		wg.Wait()
-		if errS != nil || errW != nil || sum.Score != 1 || closed > 1 {
-			t.Fatalf("submit %+v %v, sweeper closed %d %v", sum, errS, closed, errW)
+		for i := range n {
+			if errList[i] != nil || sums[i] != sums[0] || sums[i].Score != 1 {
+				t.Fatalf("submit %d: %+v %v", i, sums[i], errList[i])
+			}
 		}
-		v, _ := e.svc.GetAttempt(e.ctx, l, a.ID)
-		if v.Result == nil || v.Result.Score != 1 {
-			t.Fatalf("stored result %+v", v.Result)
+		if c := e.completion.count(); c != 1 {
+			t.Errorf("completion notified %d times", c)
 		}
-	}
+		ok, err := e.svc.RequiredQuizStatus(e.ctx, e.course, l.User.ID)
+		if err != nil || !ok {
+			t.Errorf("required quiz status %v %v", ok, err)
+		}
+		ok, _ = e.svc.RequiredQuizStatus(e.ctx, e.course, e.learner().User.ID)
+		if ok {
+			t.Error("a learner without attempts passed the required quiz")
+		}
+	})
+}
+
+func TestSweeperClosesAbandonedAttemptsOnce(t *testing.T) {
+	bothWriteModes(t, func(t *testing.T, e *env) {
+		q := e.singleQ(t, "Câu")
+		quiz := e.quiz(t, QuizInput{TimeLimitS: 60, Items: []Item{{QuestionID: q.ID}}})
+		const n = 6
+		var attempts []AttemptView
+		for i := range n {
+			l := e.learner()
+			a, err := e.svc.StartAttempt(e.ctx, l, quiz.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i%2 == 0 {
+				if _, err := e.svc.SaveAnswers(e.ctx, l, a.ID, answersOf(t, fmt.Sprintf(`{%q:"a"}`, q.ID))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			attempts = append(attempts, a)
+		}
+		// One attempt without a deadline problem: started later.
+		e.clk.Advance(dur(30))
+		late := e.learner()
+		if _, err := e.svc.StartAttempt(e.ctx, late, quiz.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Advance(dur(34)) // first ones: 64 s, inside the grace
+		if c, err := e.svc.SweepOnce(e.ctx); err != nil || c != 0 {
+			t.Fatalf("sweep inside grace closed %d (%v)", c, err)
+		}
+		e.clk.Advance(dur(2))
+		// Two sweepers (two server processes) at once.
+		other := New(Config{DB: e.svc.db, Clock: e.clk.Now, Enrolments: e.enrol, AttemptLocks: e.locks})
+		var c1, c2 int
+		var err1, err2 error
+		var wg sync.WaitGroup
+		wg.Go(func() { c1, err1 = e.svc.SweepOnce(e.ctx) })
+		wg.Go(func() { c2, err2 = other.SweepOnce(e.ctx) })
+		wg.Wait()
+		if err1 != nil || err2 != nil || c1+c2 != n {
+			t.Fatalf("sweepers closed %d + %d, want %d (%v %v)", c1, c2, n, err1, err2)
+		}
+		for i, a := range attempts {
+			v, err := e.svc.GetAttempt(e.ctx, e.trainer, a.ID)
+			if err != nil || v.Status != StatusSubmitted || v.ClosedBy != closedByTime || v.Result == nil {
+				t.Fatalf("attempt %d: %+v %v", i, v, err)
+			}
+			want := 0.0
+			if i%2 == 0 {
+				want = 1
+			}
+			if v.Result.Score != want {
+				t.Errorf("attempt %d graded %v, want %v from its saved answers", i, v.Result.Score, want)
+			}
+		}
+		if c, _ := e.svc.SweepOnce(e.ctx); c != 0 {
+			t.Errorf("a second sweep closed %d", c)
+		}
+		if c, _ := e.svc.attempts.CountDocuments(e.ctx, map[string]any{"status": StatusOpen}); c != 1 {
+			t.Errorf("%d open attempts left, want the late one", c)
+		}
+	})
+}
+
+func TestSubmitRacingTheSweeper(t *testing.T) {
+	bothWriteModes(t, func(t *testing.T, e *env) {
+		q := e.singleQ(t, "Câu")
+		quiz := e.quiz(t, QuizInput{TimeLimitS: 60, Items: []Item{{QuestionID: q.ID}}})
+		for range 5 {
+			l := e.learner()
+			a, _ := e.svc.StartAttempt(e.ctx, l, quiz.ID)
+			if _, err := e.svc.SaveAnswers(e.ctx, l, a.ID, answersOf(t, fmt.Sprintf(`{%q:"a"}`, q.ID))); err != nil {
+				t.Fatal(err)
+			}
+			e.clk.Advance(dur(70))
+			var sum Summary
+			var closed int
+			var errS, errW error
+			var wg sync.WaitGroup
+			wg.Go(func() { sum, errS = e.svc.SubmitAttempt(e.ctx, l, a.ID) })
+			wg.Go(func() { closed, errW = e.svc.SweepOnce(e.ctx) })
+			wg.Wait()
+			if errS != nil || errW != nil || sum.Score != 1 || closed > 1 {
+				t.Fatalf("submit %+v %v, sweeper closed %d %v", sum, errS, closed, errW)
+			}
+			v, _ := e.svc.GetAttempt(e.ctx, l, a.ID)
+			if v.Result == nil || v.Result.Score != 1 {
+				t.Fatalf("stored result %+v", v.Result)
+			}
+		}
+	})
 }
 
 func TestEssayGradingAndPendingList(t *testing.T) {

@@ -11,9 +11,11 @@ import (
 
 	"hoctap/accounts"
 	"hoctap/internal/clock"
+	"hoctap/internal/database"
 	"hoctap/internal/dbtest"
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
+	"hoctap/internal/keylock"
 )
 
 // fakeEnrolments is the small stand-in for courses that the Enrolments interface allows.
@@ -86,6 +88,7 @@ type env struct {
 	lecturer   accounts.Principal
 	admin      accounts.Principal
 	trainer    accounts.Principal
+	locks      *keylock.Map // nil: conditions in filters
 }
 
 var t0 = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
@@ -94,13 +97,36 @@ func person(roles ...accounts.Role) accounts.Principal {
 	return accounts.Principal{User: accounts.User{ID: ids.New(), Roles: roles, Active: true}}
 }
 
+// newEnv makes a Service as the server does: with per-attempt locks on the embedded
+// database, conditions in filters on MongoDB.
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	db := dbtest.New(t)
+	return newEnvOn(t, db, db.Embedded)
+}
+
+// bothWriteModes runs f with each way a Service makes conditional attempt writes (see
+// updateAttemptIf): conditions in the filter, and read-check-write under a lock. Both
+// must give the same exactly-once outcomes on the same database.
+func bothWriteModes(t *testing.T, f func(t *testing.T, e *env)) {
+	for _, locked := range []bool{false, true} {
+		name := "filter"
+		if locked {
+			name = "lock"
+		}
+		t.Run(name, func(t *testing.T) { f(t, newEnvOn(t, dbtest.New(t), locked)) })
+	}
+}
+
+func newEnvOn(t testing.TB, db *database.DB, locked bool) *env {
+	t.Helper()
 	e := &env{clk: clock.NewFixed(t0), enrol: &fakeEnrolments{enrolled: map[string]bool{}, trainers: map[string]bool{}},
 		completion: &fakeCompletion{}, ctx: context.Background(), course: ids.New(),
 		lecturer: person(accounts.RoleLecturer), admin: person(accounts.RoleAdmin), trainer: person(accounts.RoleTrainer)}
-	e.svc = New(Config{DB: db.Database, Clock: e.clk.Now, Enrolments: e.enrol, Completion: e.completion})
+	if locked {
+		e.locks = keylock.New()
+	}
+	e.svc = New(Config{DB: db.Database, Clock: e.clk.Now, Enrolments: e.enrol, Completion: e.completion, AttemptLocks: e.locks})
 	if err := e.svc.EnsureIndexes(e.ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -246,12 +246,12 @@ func (s *Service) GradeEssay(ctx context.Context, actor accounts.Principal, atte
 		}
 		a.EssayGrades[questionID] = g
 		r := ComputeResult(a)
-		res, err := s.attempts.UpdateOne(ctx, bson.M{"_id": a.ID, "result_rev": a.ResultRev},
+		before, err := s.updateAttemptIf(ctx, a.ID, atResultRev(a.ResultRev),
 			bson.M{"$set": bson.M{"essay_grades." + questionID: g, "result": r}, "$inc": bson.M{"result_rev": 1}})
 		if err != nil {
-			return Result{}, fmt.Errorf("assessment: grade essay: %w", dbErr(err))
+			return Result{}, fmt.Errorf("assessment: grade essay: %w", err)
 		}
-		if res.MatchedCount == 0 {
+		if before == nil {
 			continue // another grader changed the result meanwhile: start over
 		}
 		a.Result = &r

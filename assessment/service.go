@@ -17,6 +17,7 @@ import (
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
 	"hoctap/internal/errs"
+	"hoctap/internal/keylock"
 )
 
 // Collection names.
@@ -28,6 +29,7 @@ const (
 	AccommodationsCollection   = "accommodations"
 	AttemptsCollection         = "attempts"
 	PapersCollection           = "attempt_papers"
+	SlotsCollection            = "attempt_slots"
 )
 
 // DefaultGrace is how long after its deadline an attempt still accepts answers, so that
@@ -75,6 +77,12 @@ type Config struct {
 	// (default 10 s). Edits in this process invalidate at once; other processes see them
 	// within the TTL, and an attempt always gets one consistent version of each question.
 	CacheTTL time.Duration
+	// AttemptLocks is set when this process is the only user of the database, as with the
+	// embedded FerretDB, whose data directory is locked. Conditional writes of attempts then
+	// read, check and write by _id under a per-attempt lock (see updateAttemptIf), which
+	// FerretDB answers from an index instead of scanning every attempt. Services sharing a
+	// database in one process must share the Map. Leave it nil with MongoDB.
+	AttemptLocks *keylock.Map
 	// Auditor records essay grades, accommodations and bank shares in the audit log
 	// (audit.Log); nil records nothing.
 	Auditor trail.Recorder
@@ -90,6 +98,8 @@ type Service struct {
 	accommodations *mongo.Collection
 	attempts       *mongo.Collection
 	papers         *mongo.Collection
+	slots          *mongo.Collection
+	locks          *keylock.Map // see Config.AttemptLocks
 
 	now        clock.Clock
 	enrolments Enrolments
@@ -142,6 +152,8 @@ func New(cfg Config) *Service {
 		accommodations: cfg.DB.Collection(AccommodationsCollection),
 		attempts:       cfg.DB.Collection(AttemptsCollection),
 		papers:         cfg.DB.Collection(PapersCollection),
+		slots:          cfg.DB.Collection(SlotsCollection),
+		locks:          cfg.AttemptLocks,
 		now:            cfg.Clock,
 		enrolments:     cfg.Enrolments,
 		completion:     cfg.Completion,
@@ -157,9 +169,10 @@ func New(cfg Config) *Service {
 	}
 }
 
-// EnsureIndexes creates the indexes of the assessment collections. The unique ones carry
-// rules: one bank per name, one attempt number per learner and quiz, and one open attempt
-// per learner and quiz (sparse unique open_key).
+// EnsureIndexes creates the indexes of the assessment collections and gives attempts
+// stored before attempt_slots existed their slots. The unique ones carry rules: one bank
+// per name, one attempt number per learner and quiz, and one open attempt per learner and
+// quiz (sparse unique open_key).
 func (s *Service) EnsureIndexes(ctx context.Context) error {
 	type ix struct {
 		c      *mongo.Collection
@@ -191,7 +204,7 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("assessment: create index %s: %w", i.name, dbErr(err))
 		}
 	}
-	return nil
+	return s.backfillSlots(ctx)
 }
 
 // dbErr marks database failures that mean "could not reach it" as unavailable.

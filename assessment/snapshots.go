@@ -37,18 +37,30 @@ func (s *Service) ensureSnapshots(ctx context.Context, qs []Question) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	if _, err := s.versions.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
-		var bwe mongo.BulkWriteException
-		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-			return fmt.Errorf("assessment: store question versions: %w", dbErr(err))
-		}
-		for _, we := range bwe.WriteErrors {
-			if we.Code != 11000 && !strings.Contains(we.Message, "duplicate key") {
-				return fmt.Errorf("assessment: store question versions: %w", err)
-			}
-		}
+	if err := insertIgnoringDuplicates(ctx, s.versions, docs); err != nil {
+		return fmt.Errorf("assessment: store question versions: %w", err)
 	}
 	s.rememberSnapshots(fresh)
+	return nil
+}
+
+// insertIgnoringDuplicates inserts docs, unordered, and treats a document whose _id (or
+// other unique key) is taken as already stored. Other failures are returned, wrapping
+// ErrUnavailable when the database does not answer.
+func insertIgnoringDuplicates(ctx context.Context, c *mongo.Collection, docs []any) error {
+	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return dbErr(err)
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Code != 11000 && !strings.Contains(we.Message, "duplicate key") {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -105,13 +117,9 @@ func (s *Service) loadPapers(ctx context.Context, list []*Attempt) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	cur, err := s.papers.Find(ctx, bson.M{"_id": bson.M{"$in": missing}})
+	docs, err := s.findPapers(ctx, missing)
 	if err != nil {
-		return fmt.Errorf("assessment: load attempt papers: %w", dbErr(err))
-	}
-	var docs []paper
-	if err := cur.All(ctx, &docs); err != nil {
-		return fmt.Errorf("assessment: load attempt papers: %w", dbErr(err))
+		return fmt.Errorf("assessment: load attempt papers: %w", err)
 	}
 	byID := make(map[string][]AttemptQuestion, len(docs))
 	for _, d := range docs {
@@ -127,6 +135,31 @@ func (s *Service) loadPapers(ctx context.Context, list []*Attempt) error {
 		}
 	}
 	return nil
+}
+
+// findPapers reads the papers of the given attempts. One paper, the usual case, is read
+// by _id alone, which embedded FerretDB answers from an index; it scans for $in.
+func (s *Service) findPapers(ctx context.Context, attemptIDs []string) ([]paper, error) {
+	if len(attemptIDs) == 1 {
+		var p paper
+		err := s.papers.FindOne(ctx, bson.M{"_id": attemptIDs[0]}).Decode(&p)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		return []paper{p}, nil
+	}
+	cur, err := s.papers.Find(ctx, bson.M{"_id": bson.M{"$in": attemptIDs}})
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	var docs []paper
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, dbErr(err)
+	}
+	return docs, nil
 }
 
 func (s *Service) loadSnapshots(ctx context.Context, list []*Attempt) error {

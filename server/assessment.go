@@ -13,19 +13,23 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"hoctap/assessment"
 	"hoctap/assessment/importer"
 	"hoctap/courses"
 	"hoctap/internal/clock"
+	"hoctap/internal/database"
 	"hoctap/internal/errs"
+	"hoctap/internal/keylock"
 )
 
 // buildAssessment makes the assessment service on top of courses (enrolments, trainers,
 // course completion) and installs it as courses' quiz gate.
-func buildAssessment(ctx context.Context, db *mongo.Database, crs *courses.Service, now clock.Clock, log *slog.Logger) (*assessment.Service, error) {
-	svc := assessment.New(assessment.Config{DB: db, Clock: now, Enrolments: crs, Completion: crs, Logger: log})
+func buildAssessment(ctx context.Context, db *database.DB, crs *courses.Service, now clock.Clock, log *slog.Logger) (*assessment.Service, error) {
+	var locks *keylock.Map
+	if db.Embedded { // this process is the database's only user (the data directory is locked)
+		locks = keylock.New()
+	}
+	svc := assessment.New(assessment.Config{DB: db.Database, Clock: now, Enrolments: crs, Completion: crs, Logger: log, AttemptLocks: locks})
 	if err := svc.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
