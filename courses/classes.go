@@ -500,6 +500,14 @@ func (s *Service) enrolUsers(ctx context.Context, p accounts.Principal, c Class,
 	if err != nil {
 		return res, err
 	}
+	if c.Enrolled > len(existing) {
+		// Seats reserved by a crashed enrolment, or by one in progress: repairSeats tells
+		// them apart by age. Without this a class without a limit, which never looks full,
+		// would keep a wrong count for good.
+		if _, err := s.repairSeats(ctx, c); err != nil {
+			return res, err
+		}
+	}
 	var cands []accounts.User
 	seen := map[string]bool{}
 	for _, u := range users {
@@ -679,14 +687,14 @@ func (s *Service) reserveSeats(ctx context.Context, classID string, n int) (int,
 // recounted: longer than any enrolment takes between reserving seats and inserting.
 const seatRepairAge = 10 * time.Minute
 
-// repairSeats recounts a full class's seats from its enrolments. A process killed between
-// reserving seats and inserting the enrolments leaves the counter too high, and the class
-// would refuse learners it has room for. Only a class whose last reservation is older than
-// seatRepairAge is recounted, so seats that another enrolment holds right now are never
-// given away; the write is conditional on the counter it read. It reports whether it
-// freed seats.
+// repairSeats recounts a class's seats from its enrolments. A process killed between
+// reserving seats and inserting the enrolments leaves the counter too high: a full class
+// would refuse learners it has room for, and any class shows a wrong count. Only a class
+// whose last reservation is older than seatRepairAge is recounted, so seats that another
+// enrolment holds right now are never given away; the write is conditional on the counter
+// it read. It reports whether it freed seats.
 func (s *Service) repairSeats(ctx context.Context, c Class) (bool, error) {
-	if c.Capacity <= 0 || s.now().Sub(c.SeatsReservedAt) < seatRepairAge {
+	if s.now().Sub(c.SeatsReservedAt) < seatRepairAge {
 		return false, nil
 	}
 	actual, err := s.enrolments.CountDocuments(ctx, bson.M{"class_id": c.ID})

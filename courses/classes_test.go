@@ -363,3 +363,33 @@ func TestSeatCounterLeftHighByACrashIsRepaired(t *testing.T) {
 		t.Fatalf("the seat counter says %d, want 2", got.Enrolled)
 	}
 }
+
+// TestSeatCounterOfAnOpenClassIsRepaired: a class without a limit never looks full, so the
+// counter a crash left too high is recounted by the next enrolment once the reservation is
+// old enough, not when seats run out; before that the seats may be in use and stay.
+func TestSeatCounterOfAnOpenClassIsRepaired(t *testing.T) {
+	e := newEnv(t)
+	cl := e.class(e.publishedCourse("OPEN"), 0)
+	e.enrol(cl, e.learner)
+	if _, err := e.svc.reserveSeats(e.ctx, cl.ID, 5); err != nil { // the crashed enrolment
+		t.Fatal(err)
+	}
+	counter := func() int {
+		got, err := e.svc.findClass(e.ctx, cl.ID)
+		wantErr(t, err, nil)
+		return got.Enrolled
+	}
+	e.enrol(cl, e.learner)
+	if n := counter(); n != 6 {
+		t.Fatalf("seats that may be in use were recounted: the counter says %d, want 6", n)
+	}
+	e.clk.Advance(seatRepairAge + time.Second)
+	r, err := e.svc.EnrolUsers(e.ctx, e.trainer, cl.ID, []string{e.learner2.User.ID})
+	wantErr(t, err, nil)
+	if r.Enrolled != 1 {
+		t.Fatalf("after the repair age: %+v", r)
+	}
+	if n := counter(); n != 2 || e.countEnrolments(cl.ID) != 2 {
+		t.Fatalf("the seat counter says %d, %d enrolments", n, e.countEnrolments(cl.ID))
+	}
+}
