@@ -116,13 +116,9 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (Log
 		return LoginResult{}, fmt.Errorf("too many failed sign-ins for this user, try again in %d minutes: %w",
 			int(s.cfg.FailureWindow.Round(time.Minute)/time.Minute), errs.ErrRateLimited)
 	}
-	var u User
-	found := true
-	if err := s.users.FindOne(ctx, bson.M{"username": name}).Decode(&u); err != nil {
-		if !errors.Is(err, mongo.ErrNoDocuments) {
-			return LoginResult{}, fmt.Errorf("accounts: login: %w", dbErr(err))
-		}
-		found = false
+	u, found, err := s.userByUsername(ctx, name)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("accounts: login: %w", err)
 	}
 	hash := s.dummyHash
 	if found {

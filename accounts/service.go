@@ -83,8 +83,9 @@ type Service struct {
 	// the same time.
 	dummyHash string
 
-	throttle *throttle
-	cache    *authCache
+	throttle  *throttle
+	cache     *authCache
+	usernames *usernameIndex
 
 	// treeMu serialises unit moves within this process, so two concurrent moves cannot
 	// together create a cycle.
@@ -111,6 +112,7 @@ func NewService(db *mongo.Database, cfg Config, now clock.Clock) *Service {
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 		throttle:  newThrottle(cfg.FailureWindow),
 		cache:     newAuthCache(cfg.AuthCacheSize),
+		usernames: newUsernameIndex(),
 		dummyHash: HashPassword(ids.Secret(16), cfg.Argon2),
 	}
 }
