@@ -42,7 +42,7 @@ var statusByCode = map[string]int{
 // method) into the same vocabulary.
 func codeByStatus(status int) string {
 	switch status {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusRequestTimeout:
 		return "invalid"
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		return "not_found"
@@ -105,6 +105,12 @@ func describe(err error) (errorDetail, int) {
 		}
 		if fe.Code == http.StatusRequestHeaderFieldsTooLarge || fe.Code == http.StatusRequestURITooLong {
 			return errorDetail{Code: code, Message: msg}, fe.Code // more precise than 413
+		}
+		if fe.Code == http.StatusRequestTimeout {
+			// fasthttp's answer to a connection that sent no whole request within
+			// ReadTimeout (a client that opened one and never used it): the client's doing,
+			// not a server error to log.
+			return errorDetail{Code: code, Message: "the request did not arrive in time"}, fe.Code
 		}
 		return errorDetail{Code: code, Message: msg}, statusByCode[code]
 	}
