@@ -365,6 +365,12 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, key, uploadID s
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	// The description goes first: a crash while the parts are removed then leaves an
+	// upload that is gone (as on S3 once completed), never one missing some parts, whose
+	// completion would be retried and refused. RemoveStaleUploads clears the debris.
+	if err := os.Remove(filepath.Join(dir, "upload.json")); err != nil {
+		return ObjectInfo{}, fmt.Errorf("media: remove completed upload: %w", err)
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return ObjectInfo{}, fmt.Errorf("media: remove completed upload: %w", err)
 	}
@@ -428,6 +434,10 @@ func (s *DiskStore) AbortMultipartUpload(ctx context.Context, key, uploadID stri
 	}
 	if err != nil {
 		return err
+	}
+	// The description first, as in CompleteMultipartUpload.
+	if err := os.Remove(filepath.Join(dir, "upload.json")); err != nil {
+		return fmt.Errorf("media: abort upload: %w", err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("media: abort upload: %w", err)

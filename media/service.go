@@ -211,7 +211,10 @@ func (s *Service) presignUpload(ctx context.Context, obj *Object) (Ticket, error
 // word) and makes the object ready. Only the uploader completes (errs.ErrNotFound for
 // anyone else). parts are required for a multipart upload. A rejected file is deleted from
 // the store and its record removed, and the error says why (errs.ErrInvalid or
-// errs.ErrTooLarge). Completing a ready object again returns it unchanged.
+// errs.ErrTooLarge). Completing a ready object again returns it unchanged, and so does
+// completing again a multipart upload whose store completion succeeded but whose record a
+// crash left pending. A multipart upload the store aborted is errs.ErrConflict; its record
+// stays pending until PurgeAbandonedUploads.
 func (s *Service) CompleteUpload(ctx context.Context, actor accounts.Principal, uploadID string, parts []Part) (Object, error) {
 	obj, err := s.find(ctx, uploadID)
 	if err != nil || obj.UploaderID != actor.User.ID {
@@ -225,7 +228,14 @@ func (s *Service) CompleteUpload(ctx context.Context, actor accounts.Principal, 
 		if len(parts) == 0 {
 			return Object{}, errs.Field("parts", "a multipart upload needs the number and ETag of every part")
 		}
-		if _, err := st.CompleteMultipartUpload(ctx, obj.Key, obj.MultipartID, parts); err != nil {
+		if _, err := st.CompleteMultipartUpload(ctx, obj.Key, obj.MultipartID, parts); errors.Is(err, errs.ErrNotFound) {
+			// The store no longer knows the upload. A request that completed it may have
+			// died before recording so: then the object is there, and is checked below like
+			// any other. Otherwise the upload was aborted or purged.
+			if _, serr := st.Stat(ctx, obj.Key); errors.Is(serr, errs.ErrNotFound) {
+				return Object{}, fmt.Errorf("media: upload %s is no longer open: send the file again in a new upload: %w", uploadID, errs.ErrConflict)
+			}
+		} else if err != nil {
 			return Object{}, err
 		}
 	}
