@@ -15,6 +15,7 @@ import (
 
 	"hoctap/assessment"
 	"hoctap/assessment/importer"
+	"hoctap/audit/trail"
 	"hoctap/courses"
 	"hoctap/internal/clock"
 	"hoctap/internal/database"
@@ -23,13 +24,14 @@ import (
 )
 
 // buildAssessment makes the assessment service on top of courses (enrolments, trainers,
-// course completion) and installs it as courses' quiz gate.
-func buildAssessment(ctx context.Context, db *database.DB, crs *courses.Service, now clock.Clock, log *slog.Logger) (*assessment.Service, error) {
+// course completion) and installs it as courses' quiz gate. Grades, accommodations and
+// bank shares are recorded in aud.
+func buildAssessment(ctx context.Context, db *database.DB, crs *courses.Service, now clock.Clock, log *slog.Logger, aud trail.Recorder) (*assessment.Service, error) {
 	var locks *keylock.Map
 	if db.Embedded { // this process is the database's only user (the data directory is locked)
 		locks = keylock.New()
 	}
-	svc := assessment.New(assessment.Config{DB: db.Database, Clock: now, Enrolments: crs, Completion: crs, Logger: log, AttemptLocks: locks})
+	svc := assessment.New(assessment.Config{DB: db.Database, Clock: now, Enrolments: crs, Completion: crs, Logger: log, AttemptLocks: locks, Auditor: aud})
 	if err := svc.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}

@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"hoctap/accounts"
+	"hoctap/assessment"
 	"hoctap/audit"
 )
 
@@ -134,5 +136,61 @@ func TestAuditLogThroughTheAPI(t *testing.T) {
 	}
 	if rows[1][1] != me.ID || rows[1][2] != "admin" || rows[1][3] != string(byAdmin.Items[0].Action) {
 		t.Errorf("first CSV row %q", rows[1])
+	}
+}
+
+// Grading, accommodations, enrolment and the certificate a completion issues all reach
+// the audit log through the wired services.
+func TestAuditRecordsTeachingActions(t *testing.T) {
+	f := newAssessmentFixture(t)
+	ts := f.ts
+	var essay assessment.Question
+	ts.call(t, "POST", "/api/v1/questions", f.lecturer, map[string]any{"bank": "B", "type": "essay", "text": "Trình bày.", "points": 5}, http.StatusCreated, &essay)
+	var quiz assessment.Quiz
+	ts.call(t, "POST", "/api/v1/quizzes", f.lecturer, map[string]any{"course_id": f.course.ID, "title": "Tự luận",
+		"items": []any{map[string]any{"question_id": essay.ID}}}, http.StatusCreated, &quiz)
+	var a assessment.AttemptView
+	ts.call(t, "POST", "/api/v1/quizzes/"+quiz.ID+"/attempts", f.learner2, nil, http.StatusCreated, &a)
+	ts.call(t, "PUT", "/api/v1/attempts/"+a.ID+"/answers", f.learner2, map[string]any{"answers": map[string]any{essay.ID: "Bài làm."}}, http.StatusOK, nil)
+	ts.call(t, "POST", "/api/v1/attempts/"+a.ID+"/submit", f.learner2, nil, http.StatusOK, nil)
+	ts.call(t, "PUT", "/api/v1/attempts/"+a.ID+"/grades/"+essay.ID, f.trainer, map[string]any{"score": 4, "comment": "Tốt"}, http.StatusOK, nil)
+	learner1 := mustUserID(t, ts, f.learner1)
+	ts.call(t, "PUT", "/api/v1/quizzes/"+quiz.ID+"/accommodations/"+learner1, f.trainer, map[string]any{"extra_time_s": 300, "extra_attempts": 1}, http.StatusOK, nil)
+	lesson := f.course.Modules[0].Lessons[0].ID
+	ts.call(t, "PUT", "/api/v1/lessons/"+lesson+"/progress", f.learner1, map[string]any{}, http.StatusOK, nil)
+
+	trainer := mustUserID(t, ts, f.trainer)
+	one := func(action, actor string) audit.Entry {
+		t.Helper()
+		var p auditPage
+		ts.call(t, "GET", "/api/v1/audit?action="+action, f.admin, nil, http.StatusOK, &p)
+		if p.Total != 1 || p.Items[0].Actor != actor {
+			t.Fatalf("%s entries: %+v", action, p)
+		}
+		return p.Items[0]
+	}
+	if e := one("grade.essay", trainer); e.Object != "attempt:"+a.ID || e.Details["score"] != "4" {
+		t.Errorf("grade entry %+v", e)
+	}
+	if e := one("accommodation.set", trainer); e.Details["user_id"] != learner1 || e.Details["extra_time_s"] != "300" {
+		t.Errorf("accommodation entry %+v", e)
+	}
+	if e := one("enrolment.create", mustUserID(t, ts, f.admin)); e.Details["enrolled"] != "2" {
+		t.Errorf("enrolment entry %+v", e)
+	}
+	deadline := time.Now().Add(10 * time.Second) // the certificate follows the completion
+	for {
+		var p auditPage
+		ts.call(t, "GET", "/api/v1/audit?action=certificate.issue", f.admin, nil, http.StatusOK, &p)
+		if p.Total == 1 {
+			if e := p.Items[0]; e.Actor != "system" || e.Details["user_id"] != learner1 || !strings.HasPrefix(e.ObjectLabel, "HT-") {
+				t.Errorf("certificate entry %+v", e)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no certificate.issue entry after the learner completed the class: %+v", p)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -166,7 +166,7 @@ func buildServices(ctx context.Context, cfg Config, db *database.DB, store media
 		return fail("live sessions", err)
 	}
 	closeLive = stopLive
-	asm, err := buildAssessment(ctx, db, crs, now, log)
+	asm, err := buildAssessment(ctx, db, crs, now, log, aud)
 	if err != nil {
 		return fail("assessment", err)
 	}
