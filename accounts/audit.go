@@ -88,7 +88,7 @@ func userChangeEntries(by trail.Actor, before, after User, self, password bool, 
 	if len(fields) > 0 {
 		out = append(out, upd.With("fields", strings.Join(fields, ",")))
 	}
-	if !slices.Equal(before.Roles, after.Roles) || !slices.Equal(before.AdminUnitIDs, after.AdminUnitIDs) {
+	if !slices.Equal(before.Roles, after.Roles) || !sameSet(before.AdminUnitIDs, after.AdminUnitIDs) {
 		e := start(trail.UserRoleChange).With("roles_from", roleList(before.Roles)).With("roles_to", roleList(after.Roles))
 		if len(before.AdminUnitIDs)+len(after.AdminUnitIDs) > 0 {
 			e = e.With("admin_units_from", unitLabels(units, before.AdminUnitIDs)).With("admin_units_to", unitLabels(units, after.AdminUnitIDs))
@@ -108,6 +108,12 @@ func userChangeEntries(by trail.Actor, before, after User, self, password bool, 
 		out = append(out, start(trail.UserPasswordReset))
 	}
 	return out
+}
+
+// sameSet reports whether a and b hold the same ids in any order (roles are kept in a
+// canonical order already; administered units are kept as given).
+func sameSet(a, b []string) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
 
 // unitCreatedEntry is the entry of CreateUnit.

@@ -54,7 +54,8 @@ func (r *entries) last() trail.Entry {
 func TestUserChangeEntries(t *testing.T) {
 	by := trail.Actor{ID: "a", Name: "admin"}
 	units := map[string]Unit{"u1": {ID: "u1", Code: "SNV"}, "u2": {ID: "u2", Code: "STC"}}
-	base := User{ID: "x", Username: "lan", FullName: "Lan", Email: "lan@a.vn", UnitID: "u1", Position: "CV", Roles: []Role{RoleLearner}, Active: true}
+	base := User{ID: "x", Username: "lan", FullName: "Lan", Email: "lan@a.vn", UnitID: "u1", Position: "CV", Roles: []Role{RoleLearner}, Active: true,
+		AdminUnitIDs: []string{"u1", "u2"}}
 	with := func(f func(*User)) User { u := base; u.Roles = slices.Clone(base.Roles); f(&u); return u }
 	cases := []struct {
 		name     string
@@ -72,8 +73,9 @@ func TestUserChangeEntries(t *testing.T) {
 			[]trail.Action{trail.UserUpdate}, map[string]string{"fields": "email", "email_from": "lan@a.vn"}},
 		{"own language is a preference", with(func(u *User) { u.Language = "en" }), true, false, nil, nil},
 		{"roles", with(func(u *User) { u.Roles = []Role{RoleLearner, RoleUnitAdmin}; u.AdminUnitIDs = []string{"u2"} }), false, false,
-			[]trail.Action{trail.UserRoleChange}, map[string]string{"roles_from": "learner", "roles_to": "learner,unit_admin", "admin_units_to": "STC"}},
+			[]trail.Action{trail.UserRoleChange}, map[string]string{"roles_from": "learner", "roles_to": "learner,unit_admin", "admin_units_from": "SNV,STC", "admin_units_to": "STC"}},
 		{"disable", with(func(u *User) { u.Active = false }), false, false, []trail.Action{trail.UserDisable}, nil},
+		{"the same admin units in another order", with(func(u *User) { u.AdminUnitIDs = []string{"u2", "u1"} }), false, false, nil, nil},
 		{"password reset", base, false, true, []trail.Action{trail.UserPasswordReset}, nil},
 		{"own password", base, true, true, []trail.Action{trail.UserPasswordChange}, nil},
 		{"everything at once", with(func(u *User) { u.Position = "TP"; u.Roles = []Role{RoleTrainer}; u.Active = false }), false, true,

@@ -173,6 +173,11 @@ func (l *Log) List(ctx context.Context, p accounts.Principal, f Filter) (account
 			return accounts.Page[Entry]{}, fmt.Errorf("audit: read entries: %w", dbErr(err))
 		}
 	}
+	for i := range items {
+		if items[i].Details == nil { // always an object in JSON, as API.md shows it
+			items[i].Details = map[string]string{}
+		}
+	}
 	return accounts.Page[Entry]{Items: items, Total: int(total)}, nil
 }
 
