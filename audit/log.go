@@ -29,6 +29,9 @@ import (
 // Collection is the collection of audit entries.
 const Collection = "audit"
 
+// ErrBadEntry is what Record returns for an entry no service should make.
+var ErrBadEntry = errors.New("malformed audit entry")
+
 // Entry is one line of the audit log (see trail.Entry).
 type Entry = trail.Entry
 
@@ -95,17 +98,18 @@ func (l *Log) EnsureIndexes(ctx context.Context) error {
 
 // Record appends e to the log: it stamps At (now) and, when empty, ID, and computes the
 // scope from the actor's unit, e.UnitIDs and the units of e.UserIDs (added to UnitIDs),
-// with their ancestors. An entry whose ID was
-// already recorded (a retried idempotent action that names its entry) is kept once and
-// Record returns nil. It returns an invalid error for an unknown action or an entry
-// without actor or object, and the database's error (errs.ErrUnavailable when it cannot
-// be reached) when the entry or its units cannot be read or written.
+// with their ancestors. An entry whose ID was already recorded (a retried idempotent
+// action that names its entry) is kept once and Record returns nil. It returns
+// ErrBadEntry (an internal error: the recording service has a bug, the caller's input is
+// not at fault) for an unknown action or an entry without actor or object, and the
+// database's error (errs.ErrUnavailable when it cannot be reached) when the entry or its
+// units cannot be read or written.
 func (l *Log) Record(ctx context.Context, e Entry) error {
 	if !e.Action.Valid() {
-		return errs.Field("action", "unknown audit action "+quoteShort(string(e.Action)))
+		return fmt.Errorf("audit: unknown action %s: %w", quoteShort(string(e.Action)), ErrBadEntry)
 	}
 	if e.Actor == "" || e.Object == "" {
-		return errs.Invalid("an audit entry needs an actor and an object", nil)
+		return fmt.Errorf("audit: %s without actor or object: %w", e.Action, ErrBadEntry)
 	}
 	if e.ID == "" {
 		e.ID = ids.New()

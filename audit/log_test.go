@@ -188,8 +188,8 @@ func TestRecordRefusesBadEntriesAndKeepsNamedOnesOnce(t *testing.T) {
 		{Action: trail.UserCreate, Object: "user:1"},
 		{Actor: "a", Action: trail.UserCreate},
 	} {
-		if err := e.log.Record(ctx, bad); !errors.Is(err, errs.ErrInvalid) {
-			t.Errorf("Record(%+v) = %v, want invalid", bad, err)
+		if err := e.log.Record(ctx, bad); !errors.Is(err, ErrBadEntry) || errs.Code(err) != "internal" {
+			t.Errorf("Record(%+v) = %v, want ErrBadEntry, an internal error", bad, err)
 		}
 	}
 	named := trail.System.Did(trail.CertificateIssue, "certificate:c", "HT-1")
