@@ -778,13 +778,29 @@ func (s *DiskStore) Ping(ctx context.Context) error {
 }
 
 // RemoveStaleUploads aborts the multipart uploads started before olderThan, which browsers
-// gave up on; call it now and then (daily). It returns how many it removed.
+// gave up on, and removes the temporary files last written before olderThan, which a
+// crash left behind (a body being received or parts being joined: as large as the upload).
+// Service.PurgeAbandonedUploads calls it. It returns how many uploads and files it removed.
 func (s *DiskStore) RemoveStaleUploads(olderThan time.Time) (int, error) {
+	n := 0
+	temps, err := os.ReadDir(s.tmp)
+	if err != nil {
+		return 0, fmt.Errorf("media: list temporary files: %w", err)
+	}
+	for _, e := range temps {
+		fi, err := e.Info()
+		if err != nil || !fi.ModTime().Before(olderThan) {
+			continue // gone meanwhile, or still being written
+		}
+		if err := os.Remove(filepath.Join(s.tmp, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("media: remove a stale temporary file: %w", err)
+		}
+		n++
+	}
 	entries, err := os.ReadDir(s.uploads)
 	if err != nil {
-		return 0, fmt.Errorf("media: list uploads: %w", err)
+		return n, fmt.Errorf("media: list uploads: %w", err)
 	}
-	n := 0
 	for _, e := range entries {
 		dir := filepath.Join(s.uploads, e.Name())
 		var m uploadMeta

@@ -400,9 +400,24 @@ func TestDiskRemoveStaleUploads(t *testing.T) {
 	old, _ := s.CreateMultipartUpload(ctx, "st/old", media.MultipartOptions{ContentType: "video/mp4"})
 	clk.Advance(48 * time.Hour)
 	fresh, _ := s.CreateMultipartUpload(ctx, "st/fresh", media.MultipartOptions{ContentType: "video/mp4"})
+	// Temporary files a crash left, one of them long ago.
+	for _, name := range []string{"complete-old", "put-fresh"} {
+		if err := os.WriteFile(filepath.Join(s.Root(), "tmp", name), []byte("debris"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(filepath.Join(s.Root(), "tmp", "complete-old"), t0, t0); err != nil {
+		t.Fatal(err)
+	}
 	n, err := s.RemoveStaleUploads(clk.Now().Add(-24 * time.Hour))
-	if err != nil || n != 1 {
-		t.Fatalf("RemoveStaleUploads = %d, %v; want 1", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("RemoveStaleUploads = %d, %v; want 2", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Root(), "tmp", "complete-old")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Root(), "tmp", "put-fresh")); err != nil {
+		t.Errorf("the fresh temporary file was removed: %v", err)
 	}
 	if _, err := s.PresignPart(ctx, "st/old", old, 1, time.Minute); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("the stale upload is still there: %v", err)

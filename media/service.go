@@ -366,9 +366,16 @@ func (s *Service) find(ctx context.Context, id string) (Object, error) {
 	return obj, nil
 }
 
+// staleCleaner is a store that keeps debris of its own to clear now and then: the disk
+// store's multipart uploads without a record and temporary files a crash left.
+type staleCleaner interface {
+	RemoveStaleUploads(olderThan time.Time) (int, error)
+}
+
 // PurgeAbandonedUploads removes uploads still pending after olderThan, with whatever bytes
 // reached the store, and returns how many it removed; the uploads it could not remove stay
-// for the next run, and their errors come back joined.
+// for the next run, and their errors come back joined. A store that keeps debris of its
+// own (the disk store) is then cleared of what is older than olderThan too.
 func (s *Service) PurgeAbandonedUploads(ctx context.Context, olderThan time.Duration) (int, error) {
 	cur, err := s.coll.Find(ctx, bson.M{"status": StatusPending, "created_at": bson.M{"$lt": s.cfg.Now().Add(-olderThan)}})
 	if err != nil {
@@ -386,6 +393,11 @@ func (s *Service) PurgeAbandonedUploads(ctx context.Context, olderThan time.Dura
 			continue
 		}
 		removed++
+	}
+	if c, ok := s.cfg.Store.(staleCleaner); ok {
+		if _, err := c.RemoveStaleUploads(s.cfg.Now().Add(-olderThan)); err != nil {
+			failed = append(failed, err)
+		}
 	}
 	return removed, errors.Join(failed...)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,7 +21,8 @@ import (
 // a multipart upload but before the record said so leaves the object whole, the store's
 // upload gone and the record pending. Completing again makes it ready (the store answers
 // "no such upload" now, on disk as on S3). An upload the store aborted cannot be
-// completed: a clear conflict, the record stays pending, and the purge removes it.
+// completed: a clear conflict, the record stays pending, and the purge removes it, along
+// with the temporary file of a join the crash cut short.
 func TestCompleteAfterACrashBetweenStoreAndRecord(t *testing.T) {
 	disk, _ := newDisk(t, media.DiskConfig{})
 	db := dbtest.New(t)
@@ -84,9 +87,20 @@ func TestCompleteAfterACrashBetweenStoreAndRecord(t *testing.T) {
 	if o, err := svc.FindObject(ctx, tk2.UploadID); err != nil || o.Status != media.StatusPending {
 		t.Fatalf("the aborted upload's record: %+v, %v", o, err)
 	}
+	// A join killed half-way left its temporary file; the purge clears it too once old.
+	debris := filepath.Join(disk.Root(), "tmp", "complete-killed")
+	if err := os.WriteFile(debris, video[:1<<20], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(debris, t0, t0); err != nil {
+		t.Fatal(err)
+	}
 	clk.Advance(25 * time.Hour)
 	if n, err := svc.PurgeAbandonedUploads(ctx, 24*time.Hour); err != nil || n != 1 {
 		t.Fatalf("PurgeAbandonedUploads: %d, %v", n, err)
+	}
+	if _, err := os.Stat(debris); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the temporary file of the killed join is still there: %v", err)
 	}
 	if _, err := svc.FindObject(ctx, tk2.UploadID); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("the purged record: %v", err)
