@@ -567,12 +567,12 @@ func cmpOr(a, b error) error {
 	return b
 }
 
-// Import write batches. FerretDB v1.24 keeps a database connection open per update of an
+// Bulk write batches. FerretDB v1.24 keeps a database connection open per update of an
 // update command until the command ends and stalls for good at its pool of 100, so
 // updates go 25 to a bulk write; inserts have no such limit.
 const (
 	importInsertBatch = 1000
-	importUpdateBatch = 25
+	bulkUpdateBatch   = 25
 )
 
 // writeImport writes ops in unordered bulk writes: the users to create a thousand at a
@@ -594,8 +594,8 @@ func (s *Service) writeImport(ctx context.Context, ops []importOp) (map[int]stri
 	for start := 0; start < len(creates); start += importInsertBatch {
 		batches = append(batches, creates[start:min(start+importInsertBatch, len(creates))])
 	}
-	for start := 0; start < len(updates); start += importUpdateBatch {
-		batches = append(batches, updates[start:min(start+importUpdateBatch, len(updates))])
+	for start := 0; start < len(updates); start += bulkUpdateBatch {
+		batches = append(batches, updates[start:min(start+bulkUpdateBatch, len(updates))])
 	}
 	for b, batch := range batches {
 		models := make([]mongo.WriteModel, 0, len(batch))

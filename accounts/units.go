@@ -248,7 +248,7 @@ func (s *Service) UpdateUnit(ctx context.Context, actor Principal, id string, p 
 }
 
 // rewriteSubtreePaths gives every descendant of u a path that starts with u's new path.
-// Each descendant keeps the part of its path below u. One bulk write per thousand
+// Each descendant keeps the part of its path below u. One bulk write per bulkUpdateBatch
 // descendants.
 func (s *Service) rewriteSubtreePaths(ctx context.Context, u Unit) error {
 	desc, err := s.findUnits(ctx, bson.M{"path": u.ID}, nil)
@@ -256,7 +256,7 @@ func (s *Service) rewriteSubtreePaths(ctx context.Context, u Unit) error {
 		return err
 	}
 	now := s.now()
-	models := make([]mongo.WriteModel, 0, min(len(desc), 1000))
+	models := make([]mongo.WriteModel, 0, min(len(desc), bulkUpdateBatch))
 	flush := func() error {
 		if len(models) == 0 {
 			return nil
@@ -272,7 +272,7 @@ func (s *Service) rewriteSubtreePaths(ctx context.Context, u Unit) error {
 		path := append(append(slices.Clone(u.Path), u.ID), d.Path[i+1:]...)
 		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.M{"_id": d.ID}).
 			SetUpdate(bson.M{"$set": bson.M{"path": path, "updated_at": now}}))
-		if len(models) == 1000 {
+		if len(models) == bulkUpdateBatch {
 			if err := flush(); err != nil {
 				return err
 			}

@@ -1,8 +1,11 @@
 package accounts
 
 import (
+	"fmt"
 	"slices"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"hoctap/internal/errs"
 	"hoctap/internal/ids"
@@ -227,4 +230,23 @@ func TestMoveUnit(t *testing.T) {
 	}
 	wantPaths[c.ID], wantPaths[cc.ID] = []string{p2.ID, d.ID}, []string{p2.ID, d.ID, c.ID}
 	checkPaths()
+}
+
+// TestMoveUnitWithManyDescendants moves a unit with 130 units below it: more path updates
+// than FerretDB v1.24 takes in one bulk write without stalling.
+func TestMoveUnitWithManyDescendants(t *testing.T) {
+	e := newEnv(t, Config{})
+	p1 := e.unit(t, e.admin, "Tỉnh Một", "P1", "")
+	p2 := e.unit(t, e.admin, "Tỉnh Hai", "P2", "")
+	d := e.unit(t, e.admin, "Sở", "D", p1.ID)
+	for i := range 130 {
+		e.unit(t, e.admin, fmt.Sprintf("Phòng %d", i), fmt.Sprintf("D-%d", i), d.ID)
+	}
+	if _, err := e.s.UpdateUnit(e.ctx, e.admin, d.ID, UnitPatch{ParentID: &p2.ID}); err != nil {
+		t.Fatalf("UpdateUnit: %v", err)
+	}
+	n, err := e.db.Database.Collection(UnitsCollection).CountDocuments(e.ctx, bson.M{"path": bson.A{p2.ID, d.ID}})
+	if err != nil || n != 130 {
+		t.Fatalf("%d of 130 units below the moved one have its new path (%v)", n, err)
+	}
 }
