@@ -26,10 +26,6 @@ type Live interface {
 	EndSession(ctx context.Context, a live.Actor, sessionID string) (live.Session, error)
 }
 
-func liveActor(p accounts.Principal) live.Actor {
-	return live.Actor{ID: p.User.ID, FullName: p.User.FullName, Admin: p.Has(accounts.RoleAdmin), UnitAdmin: p.Has(accounts.RoleUnitAdmin)}
-}
-
 func (f *Frontend) mountLive(r fiber.Router, signedIn func(fiber.Handler) []fiber.Handler) {
 	r.Get("/live/:id", signedIn(f.liveRoom)...)
 	r.Get("/live/:id/attendance", signedIn(f.liveAttendance)...)
@@ -165,7 +161,7 @@ type roomData struct {
 // live.js keeps it current over the websocket (reconnecting with ?since= to catch up).
 func (f *Frontend) liveRoom(c *fiber.Ctx) error {
 	p, _ := f.d.Principal(c)
-	ctx, a := c.UserContext(), liveActor(p)
+	ctx, a := c.UserContext(), live.ActorOf(p)
 	sess, err := f.d.Live.GetSession(ctx, a, c.Params("id"))
 	if err != nil {
 		return err
@@ -211,7 +207,7 @@ type attendanceData struct {
 
 func (f *Frontend) liveAttendance(c *fiber.Ctx) error {
 	p, _ := f.d.Principal(c)
-	ctx, a := c.UserContext(), liveActor(p)
+	ctx, a := c.UserContext(), live.ActorOf(p)
 	sess, err := f.d.Live.GetSession(ctx, a, c.Params("id"))
 	if err != nil {
 		return err
@@ -228,7 +224,7 @@ func (f *Frontend) liveAttendance(c *fiber.Ctx) error {
 
 func (f *Frontend) endLive(c *fiber.Ctx) error {
 	p, _ := f.d.Principal(c)
-	sess, err := f.d.Live.EndSession(c.UserContext(), liveActor(p), c.Params("id"))
+	sess, err := f.d.Live.EndSession(c.UserContext(), live.ActorOf(p), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -244,7 +240,7 @@ func (f *Frontend) createLive(c *fiber.Ctx) error {
 	err = fields.Err()
 	if err == nil {
 		var sess live.Session
-		sess, err = f.d.Live.CreateSession(c.UserContext(), liveActor(p), c.Params("id"), live.NewSession{
+		sess, err = f.d.Live.CreateSession(c.UserContext(), live.ActorOf(p), c.Params("id"), live.NewSession{
 			Title: c.FormValue("title"), StartsAt: at.UTC(), StreamURL: strings.TrimSpace(c.FormValue("stream_url")),
 		})
 		if err == nil {
@@ -277,7 +273,7 @@ func (f *Frontend) sessionsOf(c *fiber.Ctx, p accounts.Principal, classID string
 	if f.d.Live == nil {
 		return nil, nil
 	}
-	ss, err := f.d.Live.ListSessions(c.UserContext(), liveActor(p), classID)
+	ss, err := f.d.Live.ListSessions(c.UserContext(), live.ActorOf(p), classID)
 	if errsIs(err, "forbidden") || errsIs(err, "not_found") {
 		return nil, nil
 	}

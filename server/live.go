@@ -84,12 +84,6 @@ func (s *Server) registerLiveMetrics() {
 	)
 }
 
-// liveActor is the live package's view of the caller.
-func liveActor(p accounts.Principal) live.Actor {
-	return live.Actor{ID: p.User.ID, FullName: p.User.FullName, Username: p.User.Username, UnitID: p.User.UnitID,
-		Admin: p.Has(accounts.RoleAdmin), UnitAdmin: p.Has(accounts.RoleUnitAdmin)}
-}
-
 type liveSessionBody struct {
 	Title     string    `json:"title"`
 	StartsAt  time.Time `json:"starts_at"`
@@ -105,7 +99,7 @@ func (s *Server) createLiveSession(c *fiber.Ctx) error {
 	if err := s.decodeJSON(c, &b); err != nil {
 		return err
 	}
-	sess, err := s.live.Service().CreateSession(c.UserContext(), liveActor(principal(c)), classID,
+	sess, err := s.live.Service().CreateSession(c.UserContext(), live.ActorOf(principal(c)), classID,
 		live.NewSession{Title: b.Title, StartsAt: b.StartsAt, StreamURL: b.StreamURL})
 	if err != nil {
 		return err
@@ -118,7 +112,7 @@ func (s *Server) listLiveSessions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.live.Service().ListSessions(c.UserContext(), liveActor(principal(c)), classID)
+	items, err := s.live.Service().ListSessions(c.UserContext(), live.ActorOf(principal(c)), classID)
 	if err != nil {
 		return err
 	}
@@ -130,7 +124,7 @@ func (s *Server) getLiveSession(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.live.Service().GetSession(c.UserContext(), liveActor(principal(c)), id)
+	sess, err := s.live.Service().GetSession(c.UserContext(), live.ActorOf(principal(c)), id)
 	if err != nil {
 		return err
 	}
@@ -142,7 +136,7 @@ func (s *Server) endLiveSession(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.live.EndSession(c.UserContext(), liveActor(principal(c)), id)
+	sess, err := s.live.EndSession(c.UserContext(), live.ActorOf(principal(c)), id)
 	if err != nil {
 		return err
 	}
@@ -179,7 +173,7 @@ func (s *Server) liveEvents(c *fiber.Ctx) error {
 		}
 		limit = n
 	}
-	page, err := s.live.Service().Events(c.UserContext(), liveActor(principal(c)), id, since, limit)
+	page, err := s.live.Service().Events(c.UserContext(), live.ActorOf(principal(c)), id, since, limit)
 	if err != nil {
 		return err
 	}
@@ -199,7 +193,7 @@ func (s *Server) liveAttendance(c *fiber.Ctx) error {
 	if err := s.live.FlushAttendance(c.UserContext()); err != nil {
 		return err
 	}
-	rows, err := s.live.Service().Attendance(c.UserContext(), liveActor(principal(c)), id)
+	rows, err := s.live.Service().Attendance(c.UserContext(), live.ActorOf(principal(c)), id)
 	if err != nil {
 		return err
 	}
@@ -286,7 +280,7 @@ func (s *Server) liveSocket(c *websocket.Conn, ka keepAlive) {
 	}
 	c.SetReadLimit(live.MaxFrameBytes) // over it the library closes with 1009
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	client, err := s.live.Join(ctx, liveActor(p), c.Params("session_id"), since, conn)
+	client, err := s.live.Join(ctx, live.ActorOf(p), c.Params("session_id"), since, conn)
 	cancel()
 	if err != nil {
 		code := live.ClosePolicy

@@ -248,7 +248,8 @@ func TestLiveSessionsOverHTTPAndWebsocket(t *testing.T) {
 		t.Fatalf("session %+v", sess)
 	}
 	ts.call(t, "GET", "/api/v1/live-sessions/"+sess.ID, l1.Token, nil, http.StatusOK, nil)
-	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID, outsider.Token, nil, http.StatusForbidden, "forbidden")
+	// A learner of another class is told the session does not exist, as its class does.
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID, outsider.Token, nil, http.StatusNotFound, "not_found")
 	ts.callErr(t, "GET", "/api/v1/live-sessions/000000000000000000000000", l1.Token, nil, http.StatusNotFound, "not_found")
 	var sessions struct {
 		Items []live.Session
@@ -337,7 +338,7 @@ func TestLiveSessionsOverHTTPAndWebsocket(t *testing.T) {
 		t.Fatalf("events %+v", page)
 	}
 	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/events?since=x", l2.Token, nil, http.StatusUnprocessableEntity, "invalid")
-	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/events", outsider.Token, nil, http.StatusForbidden, "forbidden")
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID+"/events", outsider.Token, nil, http.StatusNotFound, "not_found")
 
 	// Ending makes the room read-only.
 	ts.callErr(t, "POST", "/api/v1/live-sessions/"+sess.ID+"/end", l1.Token, nil, http.StatusForbidden, "forbidden")
@@ -677,7 +678,8 @@ func TestLiveWithCoursesMembership(t *testing.T) {
 	var sess live.Session
 	ts.call(t, "POST", path, f.trainer, body, http.StatusCreated, &sess)
 	ts.call(t, "GET", "/api/v1/live-sessions/"+sess.ID, f.learner, nil, http.StatusOK, nil)
-	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID, f.learner2, nil, http.StatusForbidden, "forbidden")
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID, f.learner2, nil, http.StatusNotFound, "not_found")
+	ts.callErr(t, "GET", "/api/v1/live-sessions/"+sess.ID, f.trainer2, nil, http.StatusForbidden, "forbidden")
 
 	for name, token := range map[string]string{"unenrolled learner": f.learner2, "learner elsewhere": f.outsider, "another trainer": f.trainer2} {
 		if code := closedWith(t, dialLive(t, ts, sess.ID, "", bearer(token))); code != websocket.ClosePolicyViolation {

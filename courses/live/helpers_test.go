@@ -220,8 +220,10 @@ var (
 	learner1 = Actor{ID: "learner1", FullName: "Trần Văn Một"}
 	learner2 = Actor{ID: "learner2", FullName: "Lê Thị Hai"}
 	learner3 = Actor{ID: "learner3", FullName: "Phạm Ba"}
-	outsider = Actor{ID: "outsider", FullName: "Người Ngoài"}
-	admin    = Actor{ID: "admin", FullName: "Quản Trị", Admin: true}
+	outsider = Actor{ID: "outsider", FullName: "Người Ngoài"} // staff of another class
+	// strangerLearner is a learner of another class: told not found, never forbidden.
+	strangerLearner = Actor{ID: "stranger", FullName: "Học Viên Khác", OnlyLearner: true}
+	admin           = Actor{ID: "admin", FullName: "Quản Trị", Admin: true}
 )
 
 func fastOptions() HubOptions {

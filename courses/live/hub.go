@@ -269,9 +269,9 @@ func (h *Hub) release(r *room) {
 // Join connects conn to the session's room as actor, after checking that actor is a
 // learner or trainer of the session's class (admins join as trainers). The client first
 // receives every stored event after since, then live events, each exactly once and in
-// sequence order. Errors: errs.ErrNotFound (no such session), errs.ErrForbidden (not a
-// member), errs.ErrInvalid (negative since), errs.ErrUnavailable (shutting down, or the
-// room could not read its history). On error nothing was sent on conn, and the caller
+// sequence order. Errors: errs.ErrNotFound (no such session, or a learner outside the
+// class), errs.ErrForbidden (staff not a member), errs.ErrInvalid (negative since),
+// errs.ErrUnavailable (shutting down, or the room could not read its history). On error nothing was sent on conn, and the caller
 // closes it (1008 for forbidden).
 func (h *Hub) Join(ctx context.Context, a Actor, sessionID string, since int64, conn Conn) (*Client, error) {
 	if since < 0 {
@@ -286,7 +286,7 @@ func (h *Hub) Join(ctx context.Context, a Actor, sessionID string, since int64, 
 		return nil, err
 	}
 	if role == "" {
-		return nil, fmt.Errorf("live: only the class's learners and trainers may join: %w", errs.ErrForbidden)
+		return nil, notMember(a, "the session's class, whose learners and trainers join")
 	}
 	r, err := h.acquire(sess)
 	if err != nil {

@@ -54,6 +54,9 @@ func TestSessionScheduling(t *testing.T) {
 	if _, err := e.svc.GetSession(ctx, outsider, s.ID); !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("outsider get: %v", err)
 	}
+	if _, err := e.svc.GetSession(ctx, strangerLearner, s.ID); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("learner of another class get: %v", err)
+	}
 	if _, err := e.svc.GetSession(ctx, learner1, "000000000000000000000000"); !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("missing: %v", err)
 	}
@@ -66,6 +69,9 @@ func TestSessionScheduling(t *testing.T) {
 	}
 	if _, err := e.svc.ListSessions(ctx, outsider, e.classID); !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("outsider list: %v", err)
+	}
+	if _, err := e.svc.ListSessions(ctx, strangerLearner, e.classID); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("learner of another class list: %v", err)
 	}
 
 	// Another process has the running session cached.
@@ -101,6 +107,9 @@ func TestJoinRefusesOutsiders(t *testing.T) {
 	conn := newConn()
 	if _, err := e.hub.Join(context.Background(), outsider, e.sess.ID, 0, conn); !errors.Is(err, errs.ErrForbidden) {
 		t.Fatalf("outsider join: %v", err)
+	}
+	if _, err := e.hub.Join(context.Background(), strangerLearner, e.sess.ID, 0, conn); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("learner of another class join: %v", err)
 	}
 	if _, err := e.hub.Join(context.Background(), learner1, "000000000000000000000000", 0, conn); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("unknown session: %v", err)
@@ -738,6 +747,9 @@ func TestEndedSessionIsReadOnly(t *testing.T) {
 	}
 	if _, err := e.svc.Events(ctx, outsider, e.sess.ID, 0, 0); !errors.Is(err, errs.ErrForbidden) {
 		t.Fatalf("outsider events: %v", err)
+	}
+	if _, err := e.svc.Events(ctx, strangerLearner, e.sess.ID, 0, 0); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("learner of another class events: %v", err)
 	}
 	if page, err := e.svc.Events(ctx, learner1, e.sess.ID, 1, 1); err != nil || len(page.Items) != 1 || page.Items[0].Seq != 2 || page.Next != 2 {
 		t.Fatalf("page after 1: %+v %v", page, err)

@@ -13,6 +13,8 @@ package live
 import (
 	"context"
 	"time"
+
+	"hoctap/accounts"
 )
 
 // Event types: the sequenced, stored events of a room, as clients receive them.
@@ -50,17 +52,27 @@ type Membership interface {
 	ClassRole(ctx context.Context, classID, userID string) (string, error)
 }
 
-// Actor is the authenticated person calling the service. The server fills it from its
-// principal: Admin for the admin role, UnitAdmin for unit_admin (which may read
+// Actor is the authenticated person calling the service (ActorOf makes it from a
+// principal): Admin for the admin role, UnitAdmin for unit_admin (which may read
 // attendance reports).
 type Actor struct {
 	ID        string
 	FullName  string
 	Admin     bool
 	UnitAdmin bool
+	// OnlyLearner is set when the person has no staff role. A learner who is not in a
+	// class is told its sessions are not found rather than forbidden, as classes
+	// themselves answer, so that their existence does not leak.
+	OnlyLearner bool
 	// Username and UnitID name a trainer in the audit log when they moderate.
 	Username string
 	UnitID   string
+}
+
+// ActorOf is the live view of an authenticated principal.
+func ActorOf(p accounts.Principal) Actor {
+	return Actor{ID: p.User.ID, FullName: p.User.FullName, Username: p.User.Username, UnitID: p.User.UnitID,
+		Admin: p.Has(accounts.RoleAdmin), UnitAdmin: p.Has(accounts.RoleUnitAdmin), OnlyLearner: !p.User.IsStaff()}
 }
 
 // Session is a scheduled live session of a class.

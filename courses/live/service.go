@@ -212,8 +212,8 @@ func (s *Service) sessionEnded(id string, at time.Time, by string) {
 }
 
 // GetSession returns a session to a member of its class, an admin or a unit admin.
-// It returns errs.ErrNotFound when there is no such session and errs.ErrForbidden for
-// anyone else.
+// It returns errs.ErrNotFound when there is no such session or the caller is a learner
+// outside the class, and errs.ErrForbidden for other staff.
 func (s *Service) GetSession(ctx context.Context, a Actor, id string) (Session, error) {
 	sess, err := s.findSession(ctx, id)
 	if err != nil {
@@ -227,13 +227,14 @@ func (s *Service) GetSession(ctx context.Context, a Actor, id string) (Session, 
 		return Session{}, err
 	}
 	if role == "" {
-		return Session{}, fmt.Errorf("live: not a member of the session's class: %w", errs.ErrForbidden)
+		return Session{}, notMember(a, "the session's class")
 	}
 	return sess, nil
 }
 
 // ListSessions returns a class's sessions by start time to a member of the class, an admin
-// or a unit admin; others get errs.ErrForbidden.
+// or a unit admin; learners outside the class get errs.ErrNotFound, other staff
+// errs.ErrForbidden.
 func (s *Service) ListSessions(ctx context.Context, a Actor, classID string) ([]Session, error) {
 	if !a.UnitAdmin {
 		role, err := s.classRole(ctx, a, classID)
@@ -241,7 +242,7 @@ func (s *Service) ListSessions(ctx context.Context, a Actor, classID string) ([]
 			return nil, err
 		}
 		if role == "" {
-			return nil, fmt.Errorf("live: not a member of the class: %w", errs.ErrForbidden)
+			return nil, notMember(a, "the class")
 		}
 	}
 	cur, err := s.sessions.Find(ctx, bson.D{{Key: "class_id", Value: classID}},
@@ -254,6 +255,16 @@ func (s *Service) ListSessions(ctx context.Context, a Actor, classID string) ([]
 		return nil, fmt.Errorf("live: list sessions: %w", err)
 	}
 	return out, nil
+}
+
+// notMember refuses a caller who is not in the class: not found for a learner, so that
+// the class's existence does not leak (classes answer them so too), forbidden for staff,
+// who may know that classes exist.
+func notMember(a Actor, what string) error {
+	if a.OnlyLearner {
+		return fmt.Errorf("live: not a member of %s: %w", what, errs.ErrNotFound)
+	}
+	return fmt.Errorf("live: not a member of %s: %w", what, errs.ErrForbidden)
 }
 
 // markEnded stores the end of a session once. It returns errs.ErrConflict when the
@@ -278,7 +289,8 @@ func (s *Service) markEnded(ctx context.Context, sess Session, by string, at tim
 }
 
 // Events returns up to limit (1–500, default 100) stored events after since, in order,
-// to a participant (a class member or an admin); others get errs.ErrForbidden.
+// to a participant (a class member or an admin); learners outside the class get
+// errs.ErrNotFound, other staff errs.ErrForbidden.
 func (s *Service) Events(ctx context.Context, a Actor, sessionID string, since int64, limit int) (EventPage, error) {
 	sess, err := s.findSession(ctx, sessionID)
 	if err != nil {
@@ -289,7 +301,7 @@ func (s *Service) Events(ctx context.Context, a Actor, sessionID string, since i
 		return EventPage{}, err
 	}
 	if role == "" {
-		return EventPage{}, fmt.Errorf("live: not a participant of the session: %w", errs.ErrForbidden)
+		return EventPage{}, notMember(a, "the session's class")
 	}
 	if since < 0 {
 		return EventPage{}, errs.Field("since", "since must be 0 or a sequence number")
