@@ -102,6 +102,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener) e
 		return err
 	})
 
+	// Collections a package creates on its first insert (attempt_papers, say) exist only
+	// after start-up; their _id lookups get the index within a minute.
+	go every(ctx, time.Minute, log, "index _id lookups of new collections", svc.DB.IndexIDLookups)
 	go every(ctx, sweepInterval, log, "close attempts past their deadline", func(ctx context.Context) error {
 		_, err := svc.Assessment.SweepOnce(ctx)
 		return err

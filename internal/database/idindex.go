@@ -23,8 +23,10 @@ const idExpr = `_ferretdb_sjson->'$._id'`
 // whole table: 13 ms at 5,000 documents instead of 0.5 ms. IndexIDLookups adds an index
 // on the exact expression FerretDB queries to the table of every collection that exists.
 // It opens FerretDB's SQLite file beside FerretDB, which SQLite allows (WAL, busy timeout).
-// Call it after the collections are created, that is after the indexes are ensured. It is
-// idempotent and does nothing on MongoDB. Errors wrap the SQLite error.
+// Call it after the collections are created, that is after the indexes are ensured, and
+// again now and then for collections created later by their first insert. It is
+// idempotent (an index that exists costs nothing) and does nothing on MongoDB. Errors wrap
+// the SQLite error.
 func (db *DB) IndexIDLookups(ctx context.Context) error {
 	if !db.Embedded {
 		return nil
