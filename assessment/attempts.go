@@ -749,7 +749,7 @@ func (s *Service) MyAttempts(ctx context.Context, actor accounts.Principal, quiz
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.listAttempts(ctx, bson.M{"quiz_id": quizID, "user_id": actor.User.ID})
+	list, err := s.learnerAttempts(ctx, quizID, actor.User.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -125,19 +125,53 @@ const slotsBackfilled = "backfilled"
 // lastSlot returns the learner's highest-numbered slot at the quiz, or a zero slot when
 // they have none. Errors wrap ErrUnavailable.
 func (s *Service) lastSlot(ctx context.Context, quizID, userID string) (slot, error) {
-	var last slot
+	list, err := s.learnerSlots(ctx, quizID, userID)
+	if err != nil || len(list) == 0 {
+		return slot{}, err
+	}
+	return list[len(list)-1], nil
+}
+
+// learnerSlots returns the learner's slots at the quiz, numbers 1, 2, … in order.
+// Errors wrap ErrUnavailable.
+func (s *Service) learnerSlots(ctx context.Context, quizID, userID string) ([]slot, error) {
+	var list []slot
 	for n := 1; ; n++ {
 		var sl slot
 		err := s.slots.FindOne(ctx, bson.M{"_id": slotID(quizID, userID, n)}).Decode(&sl)
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			return last, nil
+			return list, nil
 		}
 		if err != nil {
-			return slot{}, fmt.Errorf("assessment: read attempt slots: %w", dbErr(err))
+			return nil, fmt.Errorf("assessment: read attempt slots: %w", dbErr(err))
 		}
 		sl.Number = n
-		last = sl
+		list = append(list, sl)
 	}
+}
+
+// learnerAttempts returns the learner's attempts at the quiz by number, without answers
+// (summaryFields), read through their slots by _id: a quiz page and a completion check
+// cost a few index lookups instead of a scan of every attempt on embedded FerretDB. A
+// slot whose attempt is still being stored is skipped. Errors wrap ErrUnavailable.
+func (s *Service) learnerAttempts(ctx context.Context, quizID, userID string) ([]Attempt, error) {
+	slots, err := s.learnerSlots(ctx, quizID, userID)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]Attempt, 0, len(slots))
+	for _, sl := range slots {
+		var a Attempt
+		err := s.attempts.FindOne(ctx, bson.M{"_id": sl.AttemptID}, options.FindOne().SetProjection(summaryFields)).Decode(&a)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("assessment: read attempt: %w", dbErr(err))
+		}
+		list = append(list, a)
+	}
+	return list, nil
 }
 
 // claimSlot inserts slot n for a new attempt; claimed is false when another start took

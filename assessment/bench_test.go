@@ -21,8 +21,7 @@ func BenchmarkStartSaveSubmit(b *testing.B) {
 	}
 	items = append(items, Item{Random: &RandomDraw{Bank: "LLCT", Tags: []string{"pool"}, Count: 10}})
 	quiz := e.quiz(b, QuizInput{TimeLimitS: 3600, Shuffle: true, Items: items})
-	b.ReportAllocs()
-	for b.Loop() {
+	sit := func() {
 		l := e.learner()
 		a, err := e.svc.StartAttempt(e.ctx, l, quiz.ID)
 		if err != nil {
@@ -43,6 +42,14 @@ func BenchmarkStartSaveSubmit(b *testing.B) {
 		if _, err := e.svc.SubmitAttempt(e.ctx, l, a.ID); err != nil {
 			b.Fatal(err)
 		}
+	}
+	sit() // creates the collections, which then get the server's _id index
+	if err := e.db.IndexIDLookups(e.ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		sit()
 	}
 	_ = qs
 }

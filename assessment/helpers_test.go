@@ -89,6 +89,7 @@ type env struct {
 	admin      accounts.Principal
 	trainer    accounts.Principal
 	locks      *keylock.Map // nil: conditions in filters
+	db         *database.DB
 }
 
 var t0 = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
@@ -123,6 +124,7 @@ func newEnvOn(t testing.TB, db *database.DB, locked bool) *env {
 	e := &env{clk: clock.NewFixed(t0), enrol: &fakeEnrolments{enrolled: map[string]bool{}, trainers: map[string]bool{}},
 		completion: &fakeCompletion{}, ctx: context.Background(), course: ids.New(),
 		lecturer: person(accounts.RoleLecturer), admin: person(accounts.RoleAdmin), trainer: person(accounts.RoleTrainer)}
+	e.db = db
 	if locked {
 		e.locks = keylock.New()
 	}

@@ -94,7 +94,7 @@ func (s *Service) QuizGrade(ctx context.Context, actor accounts.Principal, quizI
 	} else if !reviewFor(q, s.now()).Score {
 		return Grade{UserID: userID, Method: q.Grading}, nil
 	}
-	list, err := s.listAttempts(ctx, bson.M{"quiz_id": quizID, "user_id": userID})
+	list, err := s.learnerAttempts(ctx, quizID, userID)
 	if err != nil {
 		return Grade{}, err
 	}
@@ -117,16 +117,10 @@ func (s *Service) RequiredQuizStatus(ctx context.Context, courseID, userID strin
 	if len(quizzes) == 0 {
 		return true, nil
 	}
-	list, err := s.listAttempts(ctx, bson.M{"user_id": userID, "course_id": courseID})
-	if err != nil {
-		return false, err
-	}
 	for _, q := range quizzes {
-		var mine []Attempt
-		for _, a := range list {
-			if a.QuizID == q.ID {
-				mine = append(mine, a)
-			}
+		mine, err := s.learnerAttempts(ctx, q.ID, userID)
+		if err != nil {
+			return false, err
 		}
 		if !QuizGradeOf(q.Grading, q.PassPercent, mine).Passed {
 			return false, nil

@@ -190,7 +190,6 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 		{s.attempts, "quiz_user_number_unique", bson.D{{Key: "quiz_id", Value: 1}, {Key: "user_id", Value: 1}, {Key: "number", Value: 1}}, true, false},
 		{s.attempts, "open_key_unique", bson.D{{Key: "open_key", Value: 1}}, true, true},
 		{s.attempts, "status_deadline", bson.D{{Key: "status", Value: 1}, {Key: "deadline", Value: 1}}, false, false},
-		{s.attempts, "user_course", bson.D{{Key: "user_id", Value: 1}, {Key: "course_id", Value: 1}}, false, false},
 	}
 	for _, i := range list {
 		opts := options.Index().SetName(i.name)
