@@ -1,55 +1,16 @@
 package accounts
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"hoctap/audit/trail"
+	"hoctap/audit/trail/trailtest"
 	"hoctap/internal/errs"
 )
-
-// entries is a trail.Recorder that keeps entries in memory (the audit package's own tests
-// store them in the database; it cannot be imported here, as it imports accounts), or
-// fails every Record with fail.
-type entries struct {
-	mu   sync.Mutex
-	list []trail.Entry
-	fail error
-}
-
-func (r *entries) Record(_ context.Context, e trail.Entry) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail != nil {
-		return r.fail
-	}
-	if !e.Action.Valid() {
-		return fmt.Errorf("unknown action %q", e.Action)
-	}
-	r.list = append(r.list, e)
-	return nil
-}
-
-func (r *entries) actions() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := []string{}
-	for _, e := range r.list {
-		out = append(out, string(e.Action))
-	}
-	return out
-}
-
-func (r *entries) last() trail.Entry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.list[len(r.list)-1]
-}
 
 func TestUserChangeEntries(t *testing.T) {
 	by := trail.Actor{ID: "a", Name: "admin"}
@@ -148,12 +109,12 @@ func TestUnitChangeEntry(t *testing.T) {
 
 func TestAccountsActionsAreRecorded(t *testing.T) {
 	e := newEnv(t, Config{})
-	rec := &entries{}
+	rec := &trailtest.Recorder{}
 	e.s.SetAuditor(rec)
 	prov := e.unit(t, e.admin, "Sở Nội vụ", "SNV", "")
 	dept := e.unit(t, e.admin, "Phòng A", "PA", prov.ID)
 	lan := e.user(t, "lan", "Lan", dept.ID)
-	if got := rec.last(); got.Action != trail.UserCreate || got.Object != "user:"+lan.ID || got.Actor != e.admin.User.ID ||
+	if got := last(rec); got.Action != trail.UserCreate || got.Object != "user:"+lan.ID || got.Actor != e.admin.User.ID ||
 		!slices.Equal(got.UnitIDs, []string{dept.ID}) || got.Details["unit"] != "PA" {
 		t.Errorf("create entry = %+v", got)
 	}
@@ -170,25 +131,25 @@ func TestAccountsActionsAreRecorded(t *testing.T) {
 		t.Fatalf("import = %+v, %v", res, err)
 	}
 	want := []string{"unit.create", "unit.create", "user.create", "user.update", "user.role_change", "user.disable", "user.password_reset", "unit.update", "user.import"}
-	if got := rec.actions(); !slices.Equal(got, want) {
+	if got := rec.Actions(); !slices.Equal(got, want) {
 		t.Fatalf("actions = %v\nwant      %v", got, want)
 	}
-	imp := rec.last()
+	imp := last(rec)
 	if imp.Details["created"] != "1" || imp.Details["updated"] != "1" || imp.Details["refused_lines"] != "1" ||
 		!slices.Contains(imp.UnitIDs, dept.ID) || !slices.Contains(imp.UnitIDs, prov.ID) {
 		t.Errorf("import entry = %+v", imp)
 	}
 
 	// Refused changes record nothing.
-	n := len(rec.actions())
+	n := len(rec.Actions())
 	if _, err := e.s.CreateUser(e.ctx, as(lan), NewUser{Username: "x", Password: "12345678", FullName: "X", UnitID: dept.ID}); !errors.Is(err, errs.ErrForbidden) {
 		t.Fatalf("learner creating a user: %v", err)
 	}
 	if _, err := e.s.UpdateUnit(e.ctx, e.admin, dept.ID, UnitPatch{Name: &newName}); err != nil { // no change
 		t.Fatal(err)
 	}
-	if len(rec.actions()) != n {
-		t.Errorf("refused or empty changes were recorded: %v", rec.actions()[n:])
+	if len(rec.Actions()) != n {
+		t.Errorf("refused or empty changes were recorded: %v", rec.Actions()[n:])
 	}
 }
 
@@ -197,7 +158,9 @@ func TestAccountsActionsAreRecorded(t *testing.T) {
 func TestAuditFailureIsReturned(t *testing.T) {
 	e := newEnv(t, Config{})
 	prov := e.unit(t, e.admin, "Sở Nội vụ", "SNV", "")
-	e.s.SetAuditor(&entries{fail: fmt.Errorf("database down: %w", errs.ErrUnavailable)})
+	down := &trailtest.Recorder{}
+	down.Fail(fmt.Errorf("database down: %w", errs.ErrUnavailable))
+	e.s.SetAuditor(down)
 	_, err := e.s.CreateUser(e.ctx, e.admin, NewUser{Username: "lan", Password: "mật khẩu lan", FullName: "Lan", UnitID: prov.ID})
 	if !errors.Is(err, errs.ErrUnavailable) || !strings.Contains(err.Error(), "user.create") || !strings.Contains(err.Error(), "audit entry could not be recorded") {
 		t.Fatalf("CreateUser with a failing audit log = %v", err)
@@ -206,4 +169,10 @@ func TestAuditFailureIsReturned(t *testing.T) {
 	if err != nil || page.Total != 1 {
 		t.Errorf("the user was not created: %+v, %v", page, err)
 	}
+}
+
+// last returns the newest entry rec holds.
+func last(rec *trailtest.Recorder) trail.Entry {
+	all := rec.Entries()
+	return all[len(all)-1]
 }

@@ -1,44 +1,19 @@
 package assessment
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"hoctap/audit/trail"
+	"hoctap/audit/trail/trailtest"
 	"hoctap/internal/errs"
 )
 
-// recorder keeps audit entries in memory (the audit package stores them in its own
-// tests), or fails every Record with fail.
-type recorder struct {
-	mu   sync.Mutex
-	list []trail.Entry
-	fail error
-}
-
-func (r *recorder) Record(_ context.Context, e trail.Entry) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail != nil {
-		return r.fail
-	}
-	r.list = append(r.list, e)
-	return nil
-}
-
-func (r *recorder) entries() []trail.Entry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]trail.Entry(nil), r.list...)
-}
-
 func TestGradingAndAccommodationsAreRecorded(t *testing.T) {
 	e := newEnv(t)
-	rec := &recorder{}
+	rec := &trailtest.Recorder{}
 	e.svc.audit = rec
 	essay := e.question(t, QuestionInput{Type: TypeEssay, Text: "Trình bày", Points: f64(4)})
 	quiz := e.quiz(t, QuizInput{Items: []Item{{QuestionID: essay.ID}}})
@@ -61,7 +36,7 @@ func TestGradingAndAccommodationsAreRecorded(t *testing.T) {
 	if _, err := e.svc.SetAccommodation(e.ctx, e.lecturer, quiz.ID, l.User.ID, 600, 1); err != nil {
 		t.Fatal(err)
 	}
-	got := rec.entries()
+	got := rec.Entries()
 	if len(got) != 2 {
 		t.Fatalf("entries = %+v", got)
 	}
@@ -79,7 +54,7 @@ func TestGradingAndAccommodationsAreRecorded(t *testing.T) {
 		t.Errorf("accommodation entry = %+v", acc)
 	}
 
-	rec.fail = fmt.Errorf("down: %w", errs.ErrUnavailable)
+	rec.Fail(fmt.Errorf("down: %w", errs.ErrUnavailable))
 	_, err = e.svc.GradeEssay(e.ctx, e.trainer, a.ID, essay.ID, 3, "")
 	if !errors.Is(err, errs.ErrUnavailable) || !strings.Contains(err.Error(), "grade.essay") {
 		t.Fatalf("grading with a failing audit log = %v", err)
@@ -92,7 +67,7 @@ func TestGradingAndAccommodationsAreRecorded(t *testing.T) {
 
 func TestBankShareIsRecorded(t *testing.T) {
 	e := newEnv(t)
-	rec := &recorder{}
+	rec := &trailtest.Recorder{}
 	e.svc.audit = rec
 	e.singleQ(t, "Câu") // creates the bank LLCT
 	other := person()
@@ -102,7 +77,7 @@ func TestBankShareIsRecorded(t *testing.T) {
 	if _, err := e.svc.ShareBank(e.ctx, e.admin, "LLCT", []string{other.User.ID}); err != nil {
 		t.Fatal(err)
 	}
-	got := rec.entries()
+	got := rec.Entries()
 	if len(got) != 1 || got[0].Action != trail.BankShare || got[0].ObjectLabel != "LLCT" || got[0].Details["lecturers"] != other.User.ID {
 		t.Errorf("entries = %+v", got)
 	}

@@ -1,48 +1,17 @@
 package courses
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"hoctap/accounts"
 	"hoctap/audit/trail"
+	"hoctap/audit/trail/trailtest"
 	"hoctap/internal/errs"
 )
-
-// recorder keeps audit entries in memory (the audit package stores them in its own
-// tests), or fails every Record with fail.
-type recorder struct {
-	mu   sync.Mutex
-	list []trail.Entry
-	fail error
-}
-
-func (r *recorder) Record(_ context.Context, e trail.Entry) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail != nil {
-		return r.fail
-	}
-	r.list = append(r.list, e)
-	return nil
-}
-
-func (r *recorder) byAction(a trail.Action) []trail.Entry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []trail.Entry
-	for _, e := range r.list {
-		if e.Action == a {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 func TestEnrolmentEntry(t *testing.T) {
 	users := []accounts.User{
@@ -75,7 +44,7 @@ func TestEnrolmentEntry(t *testing.T) {
 
 func TestCoursesActionsAreRecorded(t *testing.T) {
 	e := newEnv(t)
-	rec := &recorder{}
+	rec := &trailtest.Recorder{}
 	e.svc.audit = rec
 	c := e.publishedCourse("LLCT")
 	cl := e.class(c, 0)
@@ -89,34 +58,34 @@ func TestCoursesActionsAreRecorded(t *testing.T) {
 	if _, err := e.svc.ArchiveCourse(e.ctx, e.lecturer, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.byAction(trail.CoursePublish); len(got) != 1 || got[0].Object != "course:"+c.ID || got[0].Details["revision"] != "1" {
+	if got := rec.ByAction(trail.CoursePublish); len(got) != 1 || got[0].Object != "course:"+c.ID || got[0].Details["revision"] != "1" {
 		t.Errorf("publish entries = %+v", got)
 	}
-	if got := rec.byAction(trail.ClassCreate); len(got) != 1 || got[0].Object != "class:"+cl.ID || got[0].Actor != e.trainer.User.ID {
+	if got := rec.ByAction(trail.ClassCreate); len(got) != 1 || got[0].Object != "class:"+cl.ID || got[0].Actor != e.trainer.User.ID {
 		t.Errorf("class entries = %+v", got)
 	}
-	byID := rec.byAction(trail.EnrolmentCreate)
+	byID := rec.ByAction(trail.EnrolmentCreate)
 	if len(byID) != 1 || byID[0].Details["users"] != e.learner.User.Username || !slices.Equal(byID[0].UnitIDs, []string{"dept1"}) {
 		t.Errorf("enrolment entries = %+v", byID)
 	}
-	byUnit := rec.byAction(trail.EnrolmentUnit)
+	byUnit := rec.ByAction(trail.EnrolmentUnit)
 	if len(byUnit) != 1 || byUnit[0].Details["enrolled"] != "2" || byUnit[0].Details["already"] != "1" ||
 		byUnit[0].Details["include_subunits"] != "true" || !slices.Contains(byUnit[0].UnitIDs, "commune1") {
 		t.Errorf("unit enrolment entries = %+v", byUnit)
 	}
-	if got := rec.byAction(trail.CourseArchive); len(got) != 1 {
+	if got := rec.ByAction(trail.CourseArchive); len(got) != 1 {
 		t.Errorf("archive entries = %+v", got)
 	}
 
 	// A refused enrolment records nothing; a failing audit log is reported while the
 	// enrolment stays.
-	n := len(rec.list)
+	n := len(rec.Entries())
 	_, err := e.svc.EnrolUnit(e.ctx, e.unitAdmin, cl.ID, "dept2", false)
 	wantErr(t, err, errs.ErrForbidden)
-	if len(rec.list) != n {
+	if len(rec.Entries()) != n {
 		t.Errorf("a refused enrolment was recorded")
 	}
-	rec.fail = fmt.Errorf("down: %w", errs.ErrUnavailable)
+	rec.Fail(fmt.Errorf("down: %w", errs.ErrUnavailable))
 	_, err = e.svc.EnrolUsers(e.ctx, e.admin, cl.ID, []string{e.outsider.User.ID})
 	if !errors.Is(err, errs.ErrUnavailable) || !strings.Contains(err.Error(), "enrolment.create") {
 		t.Fatalf("enrol with a failing audit log = %v", err)

@@ -1,41 +1,16 @@
 package live
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hoctap/audit/trail"
+	"hoctap/audit/trail/trailtest"
 	"hoctap/internal/errs"
 )
-
-// recorder keeps audit entries in memory (the audit package stores them in its own
-// tests), or fails every Record with fail.
-type recorder struct {
-	mu   sync.Mutex
-	list []trail.Entry
-	fail error
-}
-
-func (r *recorder) Record(_ context.Context, e trail.Entry) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail != nil {
-		return r.fail
-	}
-	r.list = append(r.list, e)
-	return nil
-}
-
-func (r *recorder) entries() []trail.Entry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.list)
-}
 
 func TestModerationEntry(t *testing.T) {
 	by := Actor{ID: "t1", FullName: "Huấn", Username: "huan", UnitID: "u1"}
@@ -74,7 +49,7 @@ func TestModerationEntry(t *testing.T) {
 }
 
 func TestModerationIsAudited(t *testing.T) {
-	rec := &recorder{}
+	rec := &trailtest.Recorder{}
 	opt := fastOptions()
 	opt.Auditor = rec
 	e := newEnv(t, opt)
@@ -90,7 +65,7 @@ func TestModerationIsAudited(t *testing.T) {
 	send(tr, `{"type":"slowmode.set","seconds":30}`)
 	trc.events(t, 1, 3)
 	l1c.events(t, 1, 3)
-	got := rec.entries()
+	got := rec.Entries()
 	var types []string
 	for _, en := range got {
 		types = append(types, en.Details["type"])
@@ -104,9 +79,7 @@ func TestModerationIsAudited(t *testing.T) {
 
 	// The audit log fails: the moderation is stored and broadcast, and the trainer is
 	// told that it was not recorded.
-	rec.mu.Lock()
-	rec.fail = errors.Join(errs.ErrUnavailable)
-	rec.mu.Unlock()
+	rec.Fail(errors.Join(errs.ErrUnavailable))
 	send(tr, `{"type":"slowmode.set","client_id":"s2","seconds":0}`)
 	if ev := l1c.events(t, 4, 1)[0]; ev.Type != TypeSlowmodeSet || ev.Seconds != 0 {
 		t.Fatalf("learner got %+v", ev)
