@@ -339,7 +339,11 @@ func (s *Service) FindUnitsByIDs(ctx context.Context, unitIDs []string) ([]Unit,
 	if len(unitIDs) == 0 {
 		return []Unit{}, nil
 	}
-	return s.findUnits(ctx, bson.M{"_id": bson.M{"$in": unitIDs}}, nil)
+	units, err := database.FindByIDs[Unit](ctx, s.units, unitIDs)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: find units: %w", dbErr(err))
+	}
+	return units, nil
 }
 
 // AllUnits returns every unit, sorted by depth and then name, so parents come before

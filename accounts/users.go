@@ -515,7 +515,14 @@ func (s *Service) FindUsersByIDs(ctx context.Context, userIDs []string) ([]User,
 	if len(userIDs) == 0 {
 		return []User{}, nil
 	}
-	return s.findUsers(ctx, bson.M{"_id": bson.M{"$in": userIDs}}, nil)
+	users, err := database.FindByIDs[User](ctx, s.users, userIDs)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: find users: %w", dbErr(err))
+	}
+	for i := range users {
+		users[i] = public(users[i])
+	}
+	return users, nil
 }
 
 func (s *Service) findUsers(ctx context.Context, filter any, opts *options.FindOptionsBuilder) ([]User, error) {

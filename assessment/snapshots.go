@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hoctap/internal/database"
 	"strings"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -137,29 +137,10 @@ func (s *Service) loadPapers(ctx context.Context, list []*Attempt) error {
 	return nil
 }
 
-// findPapers reads the papers of the given attempts. One paper, the usual case, is read
-// by _id alone, which embedded FerretDB answers from an index; it scans for $in.
+// findPapers reads the papers of the given attempts (by _id, see database.FindByIDs).
 func (s *Service) findPapers(ctx context.Context, attemptIDs []string) ([]paper, error) {
-	if len(attemptIDs) == 1 {
-		var p paper
-		err := s.papers.FindOne(ctx, bson.M{"_id": attemptIDs[0]}).Decode(&p)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, dbErr(err)
-		}
-		return []paper{p}, nil
-	}
-	cur, err := s.papers.Find(ctx, bson.M{"_id": bson.M{"$in": attemptIDs}})
-	if err != nil {
-		return nil, dbErr(err)
-	}
-	var docs []paper
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, dbErr(err)
-	}
-	return docs, nil
+	docs, err := database.FindByIDs[paper](ctx, s.papers, attemptIDs)
+	return docs, dbErr(err)
 }
 
 func (s *Service) loadSnapshots(ctx context.Context, list []*Attempt) error {
@@ -179,12 +160,8 @@ func (s *Service) loadSnapshots(ctx context.Context, list []*Attempt) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	cur, err := s.versions.Find(ctx, bson.M{"_id": bson.M{"$in": missing}})
+	docs, err := database.FindByIDs[snapshotDoc](ctx, s.versions, missing)
 	if err != nil {
-		return fmt.Errorf("assessment: load question versions: %w", dbErr(err))
-	}
-	var docs []snapshotDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return fmt.Errorf("assessment: load question versions: %w", dbErr(err))
 	}
 	found := make(map[string]Question, len(docs))

@@ -3,9 +3,13 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	_ "modernc.org/sqlite" // the SQLite driver FerretDB itself uses
 )
@@ -77,4 +81,43 @@ func ferretTables(ctx context.Context, sq *sql.DB) ([]string, error) {
 		return nil, fmt.Errorf("database: read the FerretDB catalogue: %w", err)
 	}
 	return tables, nil
+}
+
+// fewIDs is the most ids FindByIDs reads one by one; more are read with one $in query.
+const fewIDs = 16
+
+// FindByIDs returns the documents of coll with the given _ids, decoded as T, in no
+// particular order; missing ids are skipped. A few ids are read one by one with a filter
+// on _id alone, which embedded FerretDB answers from an index (see IndexIDLookups) where
+// `$in` scans the whole collection; more go in one `$in` query. Errors are the driver's.
+func FindByIDs[T any](ctx context.Context, coll *mongo.Collection, ids []string) ([]T, error) {
+	if len(ids) > fewIDs {
+		cur, err := coll.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+		if err != nil {
+			return nil, err
+		}
+		out := []T{}
+		if err := cur.All(ctx, &out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	out := make([]T, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		var doc T
+		err := coll.FindOne(ctx, bson.M{"_id": id}).Decode(&doc)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, doc)
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,5 +87,55 @@ func TestIndexIDLookupsServesIDFiltersFromAnIndex(t *testing.T) {
 	}
 	if n, err := c.CountDocuments(ctx, bson.M{}); err != nil || n != 49 {
 		t.Fatalf("count %d, %v", n, err)
+	}
+}
+
+func TestFindByIDsReadsFewOneByOneAndManyAtOnce(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	c := db.Database.Collection("things")
+	var docs []any
+	var all []string
+	for i := range 40 {
+		id := fmt.Sprintf("%024x", i)
+		all = append(all, id)
+		docs = append(docs, bson.M{"_id": id, "n": i})
+	}
+	if _, err := c.InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	type thing struct {
+		ID string `bson:"_id"`
+		N  int    `bson:"n"`
+	}
+	missing := fmt.Sprintf("%024x", 999)
+	for _, ids := range [][]string{
+		nil,
+		{all[3]},
+		{all[3], all[3], missing, all[7]},  // few: one by one, duplicates and missing skipped
+		append(slices.Clone(all), missing), // many: one $in
+	} {
+		got, err := FindByIDs[thing](ctx, c, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]bool{}
+		for _, id := range ids {
+			if id != missing {
+				want[id] = true
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d ids: got %d documents, want %d", len(ids), len(got), len(want))
+		}
+		for _, d := range got {
+			if !want[d.ID] || d.ID != fmt.Sprintf("%024x", d.N) {
+				t.Fatalf("%d ids: unexpected %+v", len(ids), d)
+			}
+		}
 	}
 }
