@@ -65,6 +65,7 @@ func main() {
 	logins := flag.Int("logins", 2*runtime.GOMAXPROCS(0), "sign-ins in flight at once during setup (argon2 is CPU-bound)")
 	timeout := flag.Duration("timeout", 2*time.Minute, "client timeout of one request")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured phase (server and generator) to this file")
+	required := flag.Bool("required", false, "the quiz is required for course completion, so each submit recomputes the learner's completion")
 	flag.Parse()
 	if *n < 1 || *saves < 1 || *questions < *saves || *questions < 3 || *spread < 0 || *autosave <= 0 {
 		fmt.Fprintln(os.Stderr, "exam: need -n ≥ 1, -saves ≥ 1, -questions ≥ max(3, saves), -spread ≥ 0, -autosave > 0")
@@ -73,7 +74,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := benchConfig{n: *n, spread: *spread, autosave: *autosave, saves: *saves, questions: *questions,
-		concurrency: *concurrency, logins: *logins, timeout: *timeout, cpuProfile: *cpuProfile}
+		concurrency: *concurrency, logins: *logins, timeout: *timeout, cpuProfile: *cpuProfile, required: *required}
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "exam:", err)
 		os.Exit(1)
@@ -87,6 +88,7 @@ type benchConfig struct {
 	concurrency, logins int
 	timeout             time.Duration
 	cpuProfile          string
+	required            bool
 }
 
 // ---- the server, in this process ----
@@ -340,7 +342,7 @@ func setup(ctx context.Context, c *client, cfg benchConfig) (*fixture, error) {
 	limit := int((cfg.spread + time.Duration(cfg.saves+2)*cfg.autosave + 30*time.Minute) / time.Second)
 	var quiz idOnly
 	if err := c.call(ctx, "POST", "/api/v1/quizzes", lecturer, map[string]any{"course_id": course.ID, "title": "Thi cuối khoá (bench)",
-		"time_limit_s": min(limit, 604800), "max_attempts": 1, "pass_percent": 50, "shuffle": true, "items": items}, "", &quiz, http.StatusCreated); err != nil {
+		"time_limit_s": min(limit, 604800), "max_attempts": 1, "pass_percent": 50, "shuffle": true, "required": cfg.required, "items": items}, "", &quiz, http.StatusCreated); err != nil {
 		return nil, fmt.Errorf("creating the quiz: %w", err)
 	}
 	f.quizID = quiz.ID
