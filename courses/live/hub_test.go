@@ -299,6 +299,39 @@ func TestDuplicateClientID(t *testing.T) {
 	}
 }
 
+// A poll's votes arrive by the hundred: the store writes them in batches FerretDB takes
+// (one update command of 100 or more that find their documents stalls it for good).
+func TestStoreBatchManyVotes(t *testing.T) {
+	e := newEnv(t, fastOptions())
+	ctx := context.Background()
+	var votes []voteDoc
+	for i := range 150 {
+		uid := fmt.Sprintf("u%03d", i)
+		votes = append(votes, voteDoc{ID: "p1/" + uid, SessionID: e.sess.ID, PollID: "p1", UserID: uid, Choice: i % 3, At: e.clk.Now()})
+	}
+	if r := e.svc.storeBatch(ctx, e.sess.ID, 1, nil, votes); r.votesErr != nil {
+		t.Fatalf("storing 150 votes: %v", r.votesErr)
+	}
+	// Everybody changes their mind: each upsert now finds its vote.
+	for i := range votes {
+		votes[i].Choice = (votes[i].Choice + 1) % 3
+	}
+	if r := e.svc.storeBatch(ctx, e.sess.ID, 1, nil, votes); r.votesErr != nil {
+		t.Fatalf("storing 150 changed votes: %v", r.votesErr)
+	}
+	stored, err := e.svc.loadVotes(ctx, []string{"p1"})
+	if err != nil || len(stored) != 150 {
+		t.Fatalf("%d votes stored, want 150 (%v)", len(stored), err)
+	}
+	for _, v := range stored {
+		var i int
+		fmt.Sscanf(v.UserID, "u%03d", &i)
+		if v.Choice != (i%3+1)%3 {
+			t.Fatalf("vote %s holds %d, not the changed choice", v.ID, v.Choice)
+		}
+	}
+}
+
 // The store settles a duplicate key even when the room did not know of the original
 // (another process stored it): the resender gets the original, nothing is stored twice.
 func TestStoreBatchConflicts(t *testing.T) {

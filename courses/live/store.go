@@ -22,6 +22,12 @@ type voteDoc struct {
 	At        time.Time `bson:"at"`
 }
 
+// voteBatch bounds the upserts of one bulkWrite: FerretDB v1.24 keeps a database
+// connection open per update of an update command that finds its document until the
+// command ends, and stalls for good at its pool of 100; a poll's changed votes arrive by
+// the hundred, and a failed batch is handed in again whole.
+const voteBatch = 25
+
 // storeResult says what became of a batch of events handed to storeBatch.
 type storeResult struct {
 	stored  []Event        // the batch's events now stored, with their sequence numbers, in order
@@ -43,18 +49,21 @@ const maxStoreAttempts = 50
 // owns a number: on a duplicate key, the events stored since next are read back (they are
 // either this batch's own, inserted before the ordered insert stopped, or another
 // process's), events whose key is already stored are settled as duplicates, and the rest
-// are retried after the highest stored sequence. votes are upserted first, in one
-// bulkWrite.
+// are retried after the highest stored sequence. votes are upserted first, in bulkWrites
+// of voteBatch.
 func (s *Service) storeBatch(ctx context.Context, sessionID string, next int64, batch []Event, votes []voteDoc) storeResult {
 	res := storeResult{dups: map[int]Event{}, failed: map[int]error{}, owner: map[string]int{}, next: next}
-	if len(votes) > 0 {
-		models := make([]mongo.WriteModel, 0, len(votes))
-		for _, v := range votes {
+	for start := 0; start < len(votes); start += voteBatch {
+		chunk := votes[start:min(start+voteBatch, len(votes))]
+		models := make([]mongo.WriteModel, 0, len(chunk))
+		for _, v := range chunk {
 			models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: v.ID}}).SetReplacement(v).SetUpsert(true))
 		}
 		if _, err := s.votes.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-			// The room keeps the votes in memory and hands them in again with its next batch.
+			// The room keeps the votes in memory and hands them in again with its next batch
+			// (upserts: those already written are written again, harmlessly).
 			res.votesErr = fmt.Errorf("live: store votes: %w", err)
+			break
 		}
 	}
 	// A poll's final result counts the stored votes (the batch's own were just written
