@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hoctap/internal/database"
 	"slices"
 	"strconv"
 	"sync"
@@ -44,8 +45,11 @@ type lessonRef struct {
 	ModuleID string
 }
 
-// enrolmentRef is the part of an enrolment a heartbeat needs.
+// enrolmentRef is the part of an enrolment a heartbeat needs. ID lets the enrolment be
+// read and written by _id alone, which embedded FerretDB answers from an index where a
+// filter on class and user scans every enrolment.
 type enrolmentRef struct {
+	ID       string `bson:"_id"`
 	ClassID  string `bson:"class_id"`
 	CourseID string `bson:"course_id"`
 }
@@ -188,11 +192,12 @@ func (s *Service) loadEnrolIndex(ctx context.Context, now time.Time) error {
 
 func (s *Service) findEnrolmentRefs(ctx context.Context, filter bson.M) (map[string][]enrolmentRef, error) {
 	cur, err := s.enrolments.Find(ctx, filter,
-		options.Find().SetProjection(bson.M{"user_id": 1, "class_id": 1, "course_id": 1}))
+		options.Find().SetProjection(bson.M{"_id": 1, "user_id": 1, "class_id": 1, "course_id": 1}))
 	if err != nil {
 		return nil, fmt.Errorf("courses: read enrolments: %w", dbErr(err))
 	}
 	var rows []struct {
+		ID       string `bson:"_id"`
 		UserID   string `bson:"user_id"`
 		ClassID  string `bson:"class_id"`
 		CourseID string `bson:"course_id"`
@@ -202,22 +207,48 @@ func (s *Service) findEnrolmentRefs(ctx context.Context, filter bson.M) (map[str
 	}
 	out := map[string][]enrolmentRef{}
 	for _, r := range rows {
-		out[r.UserID] = append(out[r.UserID], enrolmentRef{ClassID: r.ClassID, CourseID: r.CourseID})
+		out[r.UserID] = append(out[r.UserID], enrolmentRef{ID: r.ID, ClassID: r.ClassID, CourseID: r.CourseID})
 	}
 	return out, nil
 }
 
-// addEnrolments puts enrolments this Service just made into the index.
-func (s *Service) addEnrolments(userIDs []string, ref enrolmentRef) {
+// addEnrolments puts enrolments this Service just made into the index, by user id.
+func (s *Service) addEnrolments(refs map[string]enrolmentRef) {
 	now := s.now()
 	s.cache.mu.Lock()
 	defer s.cache.mu.Unlock()
-	for _, id := range userIDs {
-		c := s.cache.enrolments[id]
+	for userID, ref := range refs {
+		c := s.cache.enrolments[userID]
 		if !slices.Contains(c.v, ref) {
 			c.v = append(slices.Clone(c.v), ref)
 		}
 		c.at = now
-		s.cache.enrolments[id] = c
+		s.cache.enrolments[userID] = c
 	}
+}
+
+// enrolmentsWhere returns the learner's enrolments that keep accepts, read by _id,
+// reading the enrolment index again when it lists none (an enrolment made by another
+// process). Errors wrap errs.ErrUnavailable.
+func (s *Service) enrolmentsWhere(ctx context.Context, userID string, keep func(enrolmentRef) bool) ([]enrolmentDoc, error) {
+	var ids []string
+	for _, fresh := range []bool{false, true} {
+		refs, err := s.userEnrolments(ctx, userID, fresh)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range refs {
+			if keep(r) {
+				ids = append(ids, r.ID)
+			}
+		}
+		if len(ids) > 0 {
+			break
+		}
+	}
+	docs, err := database.FindByIDs[enrolmentDoc](ctx, s.enrolments, ids)
+	if err != nil {
+		return nil, fmt.Errorf("courses: read enrolments: %w", dbErr(err))
+	}
+	return docs, nil
 }

@@ -536,8 +536,9 @@ func (s *Service) enrolUsers(ctx context.Context, p accounts.Principal, c Class,
 	}
 	now := s.now()
 	var enrolledIDs []string
+	refs := map[string]enrolmentRef{} // by user id
 	defer func() {
-		s.addEnrolments(enrolledIDs, enrolmentRef{ClassID: c.ID, CourseID: c.CourseID})
+		s.addEnrolments(refs)
 		*enrolled = enrolledIDs
 	}()
 	for len(cands) > 0 {
@@ -567,7 +568,10 @@ func (s *Service) enrolUsers(ctx context.Context, p accounts.Principal, c Class,
 			docs = append(docs, d)
 		}
 		inserted, dups, err := s.insertEnrolments(ctx, docs)
-		enrolledIDs = append(enrolledIDs, inserted...)
+		for _, d := range inserted {
+			enrolledIDs = append(enrolledIDs, d.UserID)
+			refs[d.UserID] = enrolmentRef{ID: d.ID, ClassID: c.ID, CourseID: c.CourseID}
+		}
 		res.Enrolled += len(inserted)
 		res.Already += dups
 		if lost := len(batch) - len(inserted); lost > 0 {
@@ -723,7 +727,7 @@ func (s *Service) releaseSeats(ctx context.Context, classID string, n int) error
 
 // insertEnrolments inserts docs unordered in chunks and returns the user ids inserted and
 // how many were duplicates of existing enrolments.
-func (s *Service) insertEnrolments(ctx context.Context, docs []enrolmentDoc) (inserted []string, dups int, err error) {
+func (s *Service) insertEnrolments(ctx context.Context, docs []enrolmentDoc) (inserted []enrolmentDoc, dups int, err error) {
 	for start := 0; start < len(docs); start += insertChunk {
 		chunk := docs[start:min(start+insertChunk, len(docs))]
 		_, ierr := s.enrolments.InsertMany(ctx, chunk, options.InsertMany().SetOrdered(false))
@@ -746,7 +750,7 @@ func (s *Service) insertEnrolments(ctx context.Context, docs []enrolmentDoc) (in
 		}
 		for i, d := range chunk {
 			if !failed[i] {
-				inserted = append(inserted, d.UserID)
+				inserted = append(inserted, d)
 			}
 		}
 		if err != nil {

@@ -303,7 +303,7 @@ func (s *Service) lessonCompleted(ctx context.Context, userID, courseID, lessonI
 			continue
 		}
 		var d enrolmentDoc
-		err := s.enrolments.FindOneAndUpdate(ctx, bson.M{"class_id": r.ClassID, "user_id": userID}, bson.M{
+		err := s.enrolments.FindOneAndUpdate(ctx, bson.M{"_id": r.ID}, bson.M{
 			"$addToSet": bson.M{"done_lessons": lessonID},
 			"$max":      bson.M{"progress.last_activity_at": now},
 		}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
@@ -343,7 +343,7 @@ func (s *Service) updateSummary(ctx context.Context, d *enrolmentDoc) error {
 	if sum.CompletedAt != nil {
 		upd["$min"] = bson.M{"progress.completed_at": *sum.CompletedAt}
 	}
-	if _, err := s.enrolments.UpdateOne(ctx, bson.M{"class_id": d.ClassID, "user_id": d.UserID}, upd); err != nil {
+	if _, err := s.enrolments.UpdateOne(ctx, bson.M{"_id": d.ID}, upd); err != nil {
 		return fmt.Errorf("courses: update enrolment: %w", dbErr(err))
 	}
 	if sum.Completed {
@@ -379,13 +379,9 @@ func (s *Service) tellCompleted(ctx context.Context, classID, userID string) {
 // assessment package calls it when the learner passes a quiz, since a required quiz may
 // be what completes the course. Errors wrap errs.ErrUnavailable or the quiz gate's.
 func (s *Service) RecomputeCompletion(ctx context.Context, userID, courseID string) error {
-	cur, err := s.enrolments.Find(ctx, bson.M{"user_id": userID, "course_id": courseID})
+	ds, err := s.enrolmentsWhere(ctx, userID, func(r enrolmentRef) bool { return r.CourseID == courseID })
 	if err != nil {
-		return fmt.Errorf("courses: read enrolments: %w", dbErr(err))
-	}
-	var ds []enrolmentDoc
-	if err := cur.All(ctx, &ds); err != nil {
-		return fmt.Errorf("courses: read enrolments: %w", dbErr(err))
+		return err
 	}
 	for i := range ds {
 		if err := s.updateSummary(ctx, &ds[i]); err != nil {
@@ -588,14 +584,14 @@ func (s *Service) flushLoop(every time.Duration) {
 // lesson of the class's revision and the course. Errors wrap errs.ErrNotFound when the
 // class does not exist or the caller is not enrolled in it.
 func (s *Service) MyClassProgress(ctx context.Context, p accounts.Principal, classID string) (ClassProgress, error) {
-	var d enrolmentDoc
-	err := s.enrolments.FindOne(ctx, bson.M{"class_id": classID, "user_id": p.User.ID}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	ds, err := s.enrolmentsWhere(ctx, p.User.ID, func(r enrolmentRef) bool { return r.ClassID == classID })
+	if err != nil {
+		return ClassProgress{}, err
+	}
+	if len(ds) == 0 {
 		return ClassProgress{}, notFound("class " + classID)
 	}
-	if err != nil {
-		return ClassProgress{}, fmt.Errorf("courses: read enrolment: %w", dbErr(err))
-	}
+	d := ds[0]
 	c, err := s.classCached(ctx, classID)
 	if err != nil {
 		return ClassProgress{}, err
