@@ -290,4 +290,17 @@ func TestCourseFlow(t *testing.T) {
 		}
 		tb.checkPage("dashboard")
 	})
+
+	t.Run("personnel officer reads the dashboard on a 360 px phone", func(t *testing.T) {
+		tb := newTab(t, "phone")
+		tb.signIn("admin", adminPassword)
+		tb.open("/reports")
+		tb.checkPage("reports")
+		selectOption(t, tb, "#unit_id", "Phường Bến Nghé")
+		tb.submit("form[action='/reports'] button")
+		if m := tb.text("main"); !strings.Contains(m, "100% cán bộ phường hoàn thành kỹ năng số") || !strings.Contains(m, "50%") {
+			t.Errorf("the dashboard on a phone lacks the target or its 50%%:\n%s", m)
+		}
+		tb.checkPage("dashboard")
+	})
 }
