@@ -42,17 +42,17 @@ func buildAssessment(ctx context.Context, db *database.DB, crs *courses.Service,
 func (s *Server) routeAssessment(api fiber.Router) {
 	api.Get("/question-banks", requireAuth, s.listBanks)
 	api.Post("/question-banks/share", requireAuth, s.shareBank)
-	api.Post("/questions", requireAuth, s.createQuestion)
+	api.Post("/questions", requireAuth, withBody(s, http.StatusCreated, s.assessment.CreateQuestion))
 	api.Get("/questions", requireAuth, s.listQuestions)
 	api.Post("/questions/import", requireAuth, s.importQuestions)
 	api.Get("/questions/export", requireAuth, s.exportQuestions)
 	api.Get("/questions/:id", requireAuth, s.getQuestion)
-	api.Put("/questions/:id", requireAuth, s.updateQuestion)
+	api.Put("/questions/:id", requireAuth, byIDWithBody(s, http.StatusOK, s.assessment.UpdateQuestion))
 	api.Delete("/questions/:id", requireAuth, s.archiveQuestion)
-	api.Post("/quizzes", requireAuth, s.createQuiz)
+	api.Post("/quizzes", requireAuth, withBody(s, http.StatusCreated, s.assessment.CreateQuiz))
 	api.Get("/quizzes", requireAuth, s.listQuizzes)
 	api.Get("/quizzes/:id", requireAuth, byID(s.assessment.GetQuiz))
-	api.Put("/quizzes/:id", requireAuth, s.updateQuiz)
+	api.Put("/quizzes/:id", requireAuth, byIDWithBody(s, http.StatusOK, s.assessment.UpdateQuiz))
 	api.Post("/quizzes/:id/attempts", requireAuth, s.startAttempt)
 	api.Get("/quizzes/:id/attempts/me", requireAuth, s.myAttempts)
 	api.Get("/quizzes/:id/results", requireAuth, byID(s.assessment.QuizResults))
@@ -89,34 +89,6 @@ func (s *Server) shareBank(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(bank)
-}
-
-func (s *Server) createQuestion(c *fiber.Ctx) error {
-	var b assessment.QuestionInput
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	q, err := s.assessment.CreateQuestion(c.UserContext(), principal(c), b)
-	if err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).JSON(q)
-}
-
-func (s *Server) updateQuestion(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	var b assessment.QuestionInput
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	q, err := s.assessment.UpdateQuestion(c.UserContext(), principal(c), id, b)
-	if err != nil {
-		return err
-	}
-	return c.JSON(q)
 }
 
 func (s *Server) archiveQuestion(c *fiber.Ctx) error {
@@ -221,34 +193,6 @@ func (s *Server) exportQuestions(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, ctype)
 	c.Set(fiber.HeaderContentDisposition, "attachment; filename=\""+name+"\"; filename*=UTF-8''"+url.PathEscape(c.Query("bank")+"-"+name))
 	return c.Send(out)
-}
-
-func (s *Server) createQuiz(c *fiber.Ctx) error {
-	var b assessment.QuizInput
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	q, err := s.assessment.CreateQuiz(c.UserContext(), principal(c), b)
-	if err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).JSON(q)
-}
-
-func (s *Server) updateQuiz(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	var b assessment.QuizInput
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	q, err := s.assessment.UpdateQuiz(c.UserContext(), principal(c), id, b)
-	if err != nil {
-		return err
-	}
-	return c.JSON(q)
 }
 
 func (s *Server) listQuizzes(c *fiber.Ctx) error {

@@ -13,14 +13,14 @@ import (
 
 func (s *Server) routeCourses(api fiber.Router) {
 	api.Get("/course-categories", requireAuth, s.listCourseCategories)
-	api.Post("/courses", requireAuth, s.createCourse)
+	api.Post("/courses", requireAuth, withBody(s, http.StatusCreated, s.courses.CreateCourse))
 	api.Get("/courses", requireAuth, s.listCourses)
 	api.Get("/courses/:id", requireAuth, byID(s.courses.GetCourse))
-	api.Patch("/courses/:id", requireAuth, s.updateCourse)
+	api.Patch("/courses/:id", requireAuth, byIDWithBody(s, http.StatusOK, s.courses.UpdateCourse))
 	api.Post("/courses/:id/publish", requireAuth, byID(s.courses.PublishCourse))
 	api.Post("/courses/:id/archive", requireAuth, byID(s.courses.ArchiveCourse))
 	api.Get("/courses/:id/revisions/:revision", requireAuth, s.getRevision)
-	api.Post("/courses/:id/modules", requireAuth, s.addModule)
+	api.Post("/courses/:id/modules", requireAuth, byIDWithBody(s, http.StatusCreated, s.courses.AddModule))
 	api.Patch("/courses/:id/modules/:module_id", requireAuth, s.updateModule)
 	api.Delete("/courses/:id/modules/:module_id", requireAuth, s.deleteModule)
 	api.Post("/courses/:id/modules/:module_id/move", requireAuth, s.moveModule)
@@ -29,7 +29,7 @@ func (s *Server) routeCourses(api fiber.Router) {
 	api.Delete("/courses/:id/lessons/:lesson_id", requireAuth, s.deleteLesson)
 	api.Post("/courses/:id/lessons/:lesson_id/move", requireAuth, s.moveLesson)
 
-	api.Post("/courses/:id/classes", requireAuth, s.createClass)
+	api.Post("/courses/:id/classes", requireAuth, byIDWithBody(s, http.StatusCreated, s.courses.CreateClass))
 	api.Get("/classes", requireAuth, s.listClasses)
 	api.Get("/classes/:id", requireAuth, byID(s.courses.GetClass))
 	api.Post("/classes/:id/revision", requireAuth, s.moveClassToRevision)
@@ -42,18 +42,6 @@ func (s *Server) routeCourses(api fiber.Router) {
 
 func (s *Server) listCourseCategories(c *fiber.Ctx) error {
 	return c.JSON(newList(courses.Categories, len(courses.Categories)))
-}
-
-func (s *Server) createCourse(c *fiber.Ctx) error {
-	var b courses.CourseInput
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	course, err := s.courses.CreateCourse(c.UserContext(), principal(c), b)
-	if err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).JSON(course)
 }
 
 func (s *Server) listCourses(c *fiber.Ctx) error {
@@ -71,22 +59,6 @@ func (s *Server) listCourses(c *fiber.Ctx) error {
 	return c.JSON(newList(page.Items, page.Total))
 }
 
-func (s *Server) updateCourse(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	var b courses.CoursePatch
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	course, err := s.courses.UpdateCourse(c.UserContext(), principal(c), id, b)
-	if err != nil {
-		return err
-	}
-	return c.JSON(course)
-}
-
 func (s *Server) getRevision(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
@@ -101,22 +73,6 @@ func (s *Server) getRevision(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(r)
-}
-
-func (s *Server) addModule(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	var b courses.ModuleInput
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	m, err := s.courses.AddModule(c.UserContext(), principal(c), id, b)
-	if err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).JSON(m)
 }
 
 func (s *Server) updateModule(c *fiber.Ctx) error {
@@ -249,22 +205,6 @@ func twoIDs(c *fiber.Ctx, a, b string) (string, string, error) {
 	}
 	y, err := idParam(c, b)
 	return x, y, err
-}
-
-func (s *Server) createClass(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	var b courses.ClassInput
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	cl, err := s.courses.CreateClass(c.UserContext(), principal(c), id, b)
-	if err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).JSON(cl)
 }
 
 func (s *Server) listClasses(c *fiber.Ctx) error {

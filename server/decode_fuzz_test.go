@@ -56,8 +56,15 @@ func TestDecodeTargetsCover(t *testing.T) {
 			}
 		}
 	}
+	// Routes served by withBody and byIDWithBody list their body types as they are built.
+	for _, bt := range newTestServer(t).bodyTypes {
+		found++
+		if name := strings.TrimPrefix(bt.String(), "server."); !slices.Contains(have, name) {
+			t.Errorf("a route decodes a JSON body into %s: add it to decodeTargets", name)
+		}
+	}
 	if found < len(decodeTargets) {
-		t.Errorf("found only %d decodeJSON calls in the handlers; has the pattern changed?", found)
+		t.Errorf("found only %d JSON body decodings in the handlers; has the pattern changed?", found)
 	}
 }
 

@@ -10,7 +10,7 @@
 // file, server/<area>.go, with one method that registers its routes:
 //
 //	func (s *Server) routeCourses(api fiber.Router) {
-//		api.Post("/courses", requireAuth, s.createCourse)
+//		api.Get("/courses", requireAuth, s.listCourses)
 //		…
 //	}
 //
@@ -20,20 +20,29 @@
 //
 // A handler reads its input, calls the domain service with the caller, and writes JSON:
 //
-//	func (s *Server) createCourse(c *fiber.Ctx) error {
-//		var b courseBody                       // a struct with json tags, in this file
+//	func (s *Server) updateModule(c *fiber.Ctx) error {
+//		id, moduleID, err := twoIDs(c, "id", "module_id")
+//		if err != nil {
+//			return err
+//		}
+//		var b courses.ModuleInput               // the domain's input type, or a body type here
 //		if err := s.decodeJSON(c, &b); err != nil { // strict: unknown fields, types, size
 //			return err
 //		}
-//		course, err := s.courses.CreateCourse(c.UserContext(), principal(c), …)
+//		m, err := s.courses.UpdateModule(c.UserContext(), principal(c), id, moduleID, b)
 //		if err != nil {
 //			return err // the error handler picks the status from the errs vocabulary
 //		}
-//		return c.Status(http.StatusCreated).JSON(course)
+//		return c.JSON(m)
 //	}
 //
-// A route that only answers a service call on the caller and the path's id needs no
-// handler of its own: api.Get("/courses/:id", requireAuth, byID(s.courses.GetCourse)).
+// A route that only answers a service call needs no handler of its own when the call
+// takes the caller and the path's id (byID), the caller and the JSON body (withBody), or
+// all three (byIDWithBody):
+//
+//	api.Get("/courses/:id", requireAuth, byID(s.courses.GetCourse))
+//	api.Post("/courses", requireAuth, withBody(s, http.StatusCreated, s.courses.CreateCourse))
+//	api.Patch("/courses/:id", requireAuth, byIDWithBody(s, http.StatusOK, s.courses.UpdateCourse))
 //
 // Handlers never decide status codes for errors and never talk to MongoDB. Permission
 // checks live in the domain services (they take the accounts.Principal); handlers only

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -125,6 +126,45 @@ func newList[T any](items []T, total int) list[T] {
 		items = []T{}
 	}
 	return list[T]{Items: items, Total: total}
+}
+
+// withBody is the handler of a route that answers with status and what fn returns for the
+// caller and the request's JSON body (POST /courses, …). It lists B among the body types
+// the decoder fuzz test covers.
+func withBody[B, T any](s *Server, status int, fn func(context.Context, accounts.Principal, B) (T, error)) fiber.Handler {
+	s.bodyTypes = append(s.bodyTypes, reflect.TypeFor[B]())
+	return func(c *fiber.Ctx) error {
+		var body B
+		if err := s.decodeJSON(c, &body); err != nil {
+			return err
+		}
+		v, err := fn(c.UserContext(), principal(c), body)
+		if err != nil {
+			return err
+		}
+		return c.Status(status).JSON(v)
+	}
+}
+
+// byIDWithBody is withBody for a route with an id in its path (PUT /quizzes/:id, POST
+// /courses/:id/modules, …): fn gets the caller, the id and the body.
+func byIDWithBody[B, T any](s *Server, status int, fn func(context.Context, accounts.Principal, string, B) (T, error)) fiber.Handler {
+	s.bodyTypes = append(s.bodyTypes, reflect.TypeFor[B]())
+	return func(c *fiber.Ctx) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		var body B
+		if err := s.decodeJSON(c, &body); err != nil {
+			return err
+		}
+		v, err := fn(c.UserContext(), principal(c), id, body)
+		if err != nil {
+			return err
+		}
+		return c.Status(status).JSON(v)
+	}
 }
 
 // byID is the handler of a route that answers what fn returns for the caller and the

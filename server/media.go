@@ -66,21 +66,9 @@ func serveMedia(srv *http.Server, ln net.Listener, log *slog.Logger) {
 }
 
 func (s *Server) routeMedia(api fiber.Router) {
-	api.Post("/media/uploads", requireAuth, s.createUpload)
+	api.Post("/media/uploads", requireAuth, withBody(s, http.StatusCreated, s.media.CreateUpload))
 	api.Post("/media/uploads/:upload_id/complete", requireAuth, s.completeUpload)
 	api.Get("/media/:id", requireAuth, byID(s.media.GetObject))
-}
-
-func (s *Server) createUpload(c *fiber.Ctx) error {
-	var b media.NewUpload
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	t, err := s.media.CreateUpload(c.UserContext(), principal(c), b)
-	if err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).JSON(t)
 }
 
 type completeBody struct {

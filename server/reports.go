@@ -20,7 +20,7 @@ import (
 // GET /api/v1/certificates/verify/{number} is public (no sign-in): it answers JSON for
 // the verification page at /verify/{number}, which the frontend renders.
 func (s *Server) routeReports(api fiber.Router) {
-	api.Post("/targets", requireAuth, s.createTarget)
+	api.Post("/targets", requireAuth, withBody(s, http.StatusCreated, s.reports.CreateTarget))
 	api.Get("/targets", requireAuth, s.listTargets)
 	api.Get("/targets/:id", requireAuth, byID(s.reports.GetTarget))
 	api.Delete("/targets/:id", requireAuth, s.deleteTarget)
@@ -34,10 +34,10 @@ func (s *Server) routeReports(api fiber.Router) {
 	api.Get("/reports/targets/:id.xlsx", requireAuth, s.targetReport)
 	api.Get("/reports/plans/:id.xlsx", requireAuth, s.planReportXLSX)
 
-	api.Post("/plans", requireAuth, s.createPlan)
+	api.Post("/plans", requireAuth, withBody(s, http.StatusCreated, s.reports.CreatePlan))
 	api.Get("/plans", requireAuth, s.listPlans)
 	api.Get("/plans/:id", requireAuth, byID(s.reports.GetPlan))
-	api.Put("/plans/:id", requireAuth, s.updatePlan)
+	api.Put("/plans/:id", requireAuth, byIDWithBody(s, http.StatusOK, s.reports.UpdatePlan))
 	api.Delete("/plans/:id", requireAuth, s.deletePlan)
 	api.Get("/plans/:id/report", requireAuth, byID(s.reports.PlanReport))
 
@@ -126,18 +126,6 @@ func intQuery(c *fiber.Ctx, name string, lo int) (int, error) {
 		return 0, errs.Field(name, "must be a whole number of at least "+strconv.Itoa(lo))
 	}
 	return n, nil
-}
-
-func (s *Server) createTarget(c *fiber.Ctx) error {
-	var b reports.NewTarget
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	t, err := s.reports.CreateTarget(c.UserContext(), principal(c), b)
-	if err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).JSON(t)
 }
 
 func (s *Server) listTargets(c *fiber.Ctx) error {
@@ -277,18 +265,6 @@ func (s *Server) planReportXLSX(c *fiber.Ctx) error {
 	})
 }
 
-func (s *Server) createPlan(c *fiber.Ctx) error {
-	var b reports.PlanInput
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	p, err := s.reports.CreatePlan(c.UserContext(), principal(c), b)
-	if err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).JSON(p)
-}
-
 func (s *Server) listPlans(c *fiber.Ctx) error {
 	limit, offset, err := pageParams(c)
 	if err != nil {
@@ -303,22 +279,6 @@ func (s *Server) listPlans(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(newList(page.Items, page.Total))
-}
-
-func (s *Server) updatePlan(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	var b reports.PlanInput
-	if err := s.decodeJSON(c, &b); err != nil {
-		return err
-	}
-	p, err := s.reports.UpdatePlan(c.UserContext(), principal(c), id, b)
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
 }
 
 func (s *Server) deletePlan(c *fiber.Ctx) error {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"reflect"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -53,6 +54,10 @@ type Server struct {
 
 	assessment *assessment.Service
 	audit      *audit.Log
+
+	// bodyTypes are the JSON body types of the routes withBody and byIDWithBody serve,
+	// listed as the routes are built, for the decoder fuzz test.
+	bodyTypes []reflect.Type
 }
 
 // New builds the Fiber app with its middleware and every route.
