@@ -8,13 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-
 	"hoctap/accounts"
 	"hoctap/audit"
 	"hoctap/audit/trail"
 	"hoctap/internal/dbtest"
-	"hoctap/internal/errs"
 )
 
 // newAuditWorld is the real accounts service recording into the real audit log, with
@@ -51,35 +48,7 @@ func newAuditWorld(t *testing.T) (w *learnWorld, province, district accounts.Uni
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := New(Deps{
-		Accounts: acc, Audit: log,
-		Authenticate: func(c *fiber.Ctx) error {
-			if tok := c.Cookies("hoctap_session"); tok != "" {
-				p, err := acc.Authenticate(c.UserContext(), tok)
-				if err != nil {
-					return err
-				}
-				c.Locals("p", p)
-			}
-			return c.Next()
-		},
-		Principal: func(c *fiber.Ctx) (accounts.Principal, bool) {
-			p, ok := c.Locals("p").(accounts.Principal)
-			return p, ok
-		},
-		SessionToken: func(c *fiber.Ctx) string { return c.Cookies("hoctap_session") },
-		SetSession:   func(*fiber.Ctx, string, time.Time) {},
-		ClearSession: func(*fiber.Ctx) {},
-	})
-	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
-		status := map[string]int{"not_found": 404, "forbidden": 403, "unauthenticated": 401, "invalid": 422}[errs.Code(err)]
-		if status == 0 {
-			t.Errorf("internal error: %v", err)
-			status = 500
-		}
-		return f.RenderError(c, status, errs.Code(err), err.Error())
-	}})
-	f.Mount(app)
+	app := testApp(t, acc, Deps{Accounts: acc, Audit: log})
 	return &learnWorld{app: app, acc: acc, adminP: admin, admin: res.Token}, prov, dist
 }
 

@@ -130,35 +130,7 @@ func newLearnWorld(t *testing.T) *learnWorld {
 		*live.Hub
 	}{liveSvc, hub}
 
-	f := New(Deps{
-		Accounts: acc, Courses: crs, Teaching: crs, Assessment: asm, Authoring: asm, Live: liveParts, Reports: rep,
-		Authenticate: func(c *fiber.Ctx) error {
-			if tok := c.Cookies("hoctap_session"); tok != "" {
-				p, err := acc.Authenticate(c.UserContext(), tok)
-				if err != nil {
-					return err
-				}
-				c.Locals("p", p)
-			}
-			return c.Next()
-		},
-		Principal: func(c *fiber.Ctx) (accounts.Principal, bool) {
-			p, ok := c.Locals("p").(accounts.Principal)
-			return p, ok
-		},
-		SessionToken: func(c *fiber.Ctx) string { return c.Cookies("hoctap_session") },
-		SetSession:   func(*fiber.Ctx, string, time.Time) {},
-		ClearSession: func(*fiber.Ctx) {},
-	})
-	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
-		status := map[string]int{"not_found": 404, "forbidden": 403, "unauthenticated": 401, "invalid": 422}[errs.Code(err)]
-		if status == 0 {
-			t.Errorf("internal error: %v", err)
-			status = 500
-		}
-		return f.RenderError(c, status, errs.Code(err), err.Error())
-	}})
-	f.Mount(app)
+	app := testApp(t, acc, Deps{Accounts: acc, Courses: crs, Teaching: crs, Assessment: asm, Authoring: asm, Live: liveParts, Reports: rep})
 	return &learnWorld{app: app, acc: acc, crs: crs, asm: asm, adminP: admin, learner: token, admin: adminToken, classID: class.ID, lessons: lessons, courseID: course.ID}
 }
 
@@ -867,4 +839,39 @@ func TestExpiredSessionOnAForm(t *testing.T) {
 			t.Errorf("referer %q: %d %q", tc.referer, resp.StatusCode, loc)
 		}
 	}
+}
+
+// testApp mounts a Frontend over deps on a Fiber app as the server does: the session
+// cookie signs the caller in through acc, and errors render as pages, an
+// internal error failing the test.
+func testApp(t *testing.T, acc *accounts.Service, deps Deps) *fiber.App {
+	t.Helper()
+	deps.Authenticate = func(c *fiber.Ctx) error {
+		if tok := c.Cookies("hoctap_session"); tok != "" {
+			p, err := acc.Authenticate(c.UserContext(), tok)
+			if err != nil {
+				return err
+			}
+			c.Locals("p", p)
+		}
+		return c.Next()
+	}
+	deps.Principal = func(c *fiber.Ctx) (accounts.Principal, bool) {
+		p, ok := c.Locals("p").(accounts.Principal)
+		return p, ok
+	}
+	deps.SessionToken = func(c *fiber.Ctx) string { return c.Cookies("hoctap_session") }
+	deps.SetSession = func(*fiber.Ctx, string, time.Time) {}
+	deps.ClearSession = func(*fiber.Ctx) {}
+	f := New(deps)
+	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
+		status := map[string]int{"not_found": 404, "forbidden": 403, "unauthenticated": 401, "invalid": 422}[errs.Code(err)]
+		if status == 0 {
+			t.Errorf("internal error: %v", err)
+			status = 500
+		}
+		return f.RenderError(c, status, errs.Code(err), err.Error())
+	}})
+	f.Mount(app)
+	return app
 }
