@@ -214,8 +214,6 @@ type usersData struct {
 	Truncated bool // more matched than one search may sort; refine the search
 	Page      int
 	Pages     int
-	PrevURL   string
-	NextURL   string
 	Q         string
 	UnitID    string
 	Subunits  bool
@@ -272,12 +270,7 @@ func (f *Frontend) usersPage(c *fiber.Ctx) error {
 		args.Set("page", strconv.Itoa(n))
 		return "/admin/users?" + args.String()
 	}
-	if d.Page > 1 {
-		d.PrevURL = pageURL(d.Page - 1)
-	}
-	if d.Page < d.Pages {
-		d.NextURL = pageURL(d.Page + 1)
-	}
+	v.Pager = newPager(d.Page, d.Pages, pageURL)
 	v.Data = d
 	return f.render(c, "users", v)
 }

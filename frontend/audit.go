@@ -27,7 +27,7 @@ type auditData struct {
 	Actions                     []trail.Action
 	Entries                     []audit.Entry
 	Total, Page, Pages          int
-	PrevURL, NextURL, CSVURL    string
+	CSVURL                      string
 }
 
 func (f *Frontend) mountAudit(r fiber.Router, signedIn func(fiber.Handler) []fiber.Handler) {
@@ -87,12 +87,7 @@ func (f *Frontend) auditPage(c *fiber.Ctx) error {
 		a.Set("page", strconv.Itoa(n))
 		return "/admin/audit?" + a.Encode()
 	}
-	if d.Page > 1 {
-		d.PrevURL = pageURL(min(d.Page-1, d.Pages))
-	}
-	if d.Page < d.Pages {
-		d.NextURL = pageURL(d.Page + 1)
-	}
+	v.Pager = newPager(d.Page, d.Pages, pageURL)
 	csv := url.Values{"format": {"csv"}}
 	for k, vs := range args {
 		csv[k] = vs

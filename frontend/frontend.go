@@ -260,6 +260,26 @@ type view struct {
 	Errors  map[string]string // field → translated reason
 	Form    map[string]string // submitted values to show again
 	Data    any
+	Pager   pager // the page links of a paged list ("pager" partial)
+}
+
+// pager is the page links of a paged list: which page of how many, and the links to the
+// pages before and after (empty at either end).
+type pager struct {
+	Page, Pages      int
+	PrevURL, NextURL string
+}
+
+// newPager makes the links of page (1-based) of pages, pageURL building a page's link.
+func newPager(page, pages int, pageURL func(n int) string) pager {
+	p := pager{Page: page, Pages: pages}
+	if page > 1 {
+		p.PrevURL = pageURL(min(page-1, pages))
+	}
+	if page < pages {
+		p.NextURL = pageURL(page + 1)
+	}
+	return p
 }
 
 // T returns the text of key in the page's language.
