@@ -1,14 +1,10 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"testing"
-	"time"
 
-	"hoctap/accounts"
 	"hoctap/assessment"
-	"hoctap/courses"
 	"hoctap/internal/ids"
 )
 
@@ -18,25 +14,7 @@ import (
 func TestAccommodationsOverHTTP(t *testing.T) {
 	f := newAssessmentFixture(t)
 	ts := f.ts
-	ctx := context.Background()
-	admin, err := ts.svc.Accounts.Authenticate(ctx, f.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var me accounts.User
-	ts.call(t, "GET", "/api/v1/me", f.lecturer, nil, http.StatusOK, &me)
-	other := createUser(t, ts, f.admin, "giangday2", me.UnitID, accounts.RoleTrainer)
-	now := time.Now().UTC()
-	if _, err := ts.svc.Courses.CreateClass(ctx, admin, f.course.ID, courses.ClassInput{Name: "Lớp 2", StartsAt: now.Add(-time.Hour), EndsAt: now.AddDate(0, 1, 0), TrainerIDs: []string{other.ID}}); err != nil {
-		t.Fatal(err)
-	}
-	otherTrainer := ts.login(t, "giangday2", "password-123")
-
-	var q assessment.Question
-	ts.call(t, "POST", "/api/v1/questions", f.lecturer, map[string]any{"bank": "B", "type": "essay", "text": "Trình bày…", "points": 5}, http.StatusCreated, &q)
-	var quiz assessment.Quiz
-	ts.call(t, "POST", "/api/v1/quizzes", f.lecturer, map[string]any{"course_id": f.course.ID, "title": "Kiểm tra", "time_limit_s": 600, "max_attempts": 1,
-		"items": []any{map[string]any{"question_id": q.ID}}}, http.StatusCreated, &quiz)
+	otherTrainer, _, quiz := f.essayQuizAndAnotherTrainer(t)
 	path := "/api/v1/quizzes/" + quiz.ID + "/accommodations"
 
 	var got list[assessment.Accommodation]

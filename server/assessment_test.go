@@ -355,35 +355,37 @@ func mustMarshal(t *testing.T, v any) string {
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
 
-// TestTrainersSeeOnlyTheirOwnLearners: a trainer of another class of the same course
-// cannot read, grade or accommodate our learner's quiz, and sees none of our learners in
-// the results; the class's own trainer can.
-func TestTrainersSeeOnlyTheirOwnLearners(t *testing.T) {
-	f := newAssessmentFixture(t)
+// essayQuizAndAnotherTrainer adds to the fixture a second class of the course with its own
+// trainer (signed in: otherTrainer) and an essay quiz of one question, q.
+func (f *assessmentFixture) essayQuizAndAnotherTrainer(t *testing.T) (otherTrainer string, q assessment.Question, quiz assessment.Quiz) {
+	t.Helper()
 	ts := f.ts
 	ctx := context.Background()
 	admin, err := ts.svc.Accounts.Authenticate(ctx, f.admin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var unitID string
-	{
-		var me accounts.User
-		ts.call(t, "GET", "/api/v1/me", f.lecturer, nil, http.StatusOK, &me)
-		unitID = me.UnitID
-	}
-	other := createUser(t, ts, f.admin, "giangday2", unitID, accounts.RoleTrainer)
+	var me accounts.User
+	ts.call(t, "GET", "/api/v1/me", f.lecturer, nil, http.StatusOK, &me)
+	other := createUser(t, ts, f.admin, "giangday2", me.UnitID, accounts.RoleTrainer)
 	now := time.Now().UTC()
 	if _, err := ts.svc.Courses.CreateClass(ctx, admin, f.course.ID, courses.ClassInput{Name: "Lớp 2", StartsAt: now.Add(-time.Hour), EndsAt: now.AddDate(0, 1, 0), TrainerIDs: []string{other.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	otherTrainer := ts.login(t, "giangday2", "password-123")
-
-	var q assessment.Question
+	otherTrainer = ts.login(t, "giangday2", "password-123")
 	ts.call(t, "POST", "/api/v1/questions", f.lecturer, map[string]any{"bank": "B", "type": "essay", "text": "Trình bày…", "points": 5}, http.StatusCreated, &q)
-	var quiz assessment.Quiz
 	ts.call(t, "POST", "/api/v1/quizzes", f.lecturer, map[string]any{"course_id": f.course.ID, "title": "Tự luận", "time_limit_s": 600, "max_attempts": 1, "pass_percent": 50,
 		"items": []any{map[string]any{"question_id": q.ID}}}, http.StatusCreated, &quiz)
+	return otherTrainer, q, quiz
+}
+
+// TestTrainersSeeOnlyTheirOwnLearners: a trainer of another class of the same course
+// cannot read, grade or accommodate our learner's quiz, and sees none of our learners in
+// the results; the class's own trainer can.
+func TestTrainersSeeOnlyTheirOwnLearners(t *testing.T) {
+	f := newAssessmentFixture(t)
+	ts := f.ts
+	otherTrainer, q, quiz := f.essayQuizAndAnotherTrainer(t)
 	var a assessment.AttemptView
 	ts.call(t, "POST", "/api/v1/quizzes/"+quiz.ID+"/attempts", f.learner1, nil, http.StatusCreated, &a)
 	ts.call(t, "PUT", "/api/v1/attempts/"+a.ID+"/answers", f.learner1, map[string]any{"answers": map[string]any{q.ID: "Bài làm"}}, http.StatusOK, nil)
