@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hoctap/internal/database"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"hoctap/internal/database"
 )
 
 // maxSnapshotCache bounds the in-process cache of question versions. Versions never

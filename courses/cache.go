@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hoctap/internal/database"
 	"slices"
 	"strconv"
 	"sync"
@@ -13,6 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"hoctap/internal/database"
 )
 
 // cache keeps the reads that every heartbeat needs out of the database: revisions (immutable,
