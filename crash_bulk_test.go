@@ -69,7 +69,8 @@ func (cs *crashServer) inspect(t *testing.T, f func(db *mongo.Database)) {
 	f(db.Database)
 }
 
-// send is try with a raw body of the given content type.
+// send sends one request with a raw body (none when nil) of the given content type, and
+// reports what came back without failing the test (see try).
 func send(client *http.Client, addr, method, path, token, contentType string, body []byte) (int, []byte, error) {
 	req, err := http.NewRequest(method, "http://"+addr+path, bytes.NewReader(body))
 	if err != nil {

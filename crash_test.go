@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -18,24 +16,11 @@ import (
 // try sends one request and reports what came back, without failing the test: while the
 // server is being killed, requests fail, and that is expected.
 func try(client *http.Client, addr, method, path, token string, body any) (int, []byte, error) {
-	var r io.Reader
+	var raw []byte
 	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
+		raw, _ = json.Marshal(body)
 	}
-	req, err := http.NewRequest(method, "http://"+addr+path, r)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw, err
+	return send(client, addr, method, path, token, "application/json", raw)
 }
 
 // classWorld is a published course with a class that a unit of learners is enrolled in.
