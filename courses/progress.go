@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"hoctap/accounts"
+	"hoctap/internal/database"
 	"hoctap/internal/errs"
 )
 
@@ -161,7 +162,7 @@ func (s *Service) RecordProgress(ctx context.Context, p accounts.Principal, less
 func (s *Service) applyLocked(ctx context.Context, e *progEntry, lesson Lesson, courseID string, rev *revisionEntry, hb Heartbeat) (LessonResult, bool, error) {
 	now := s.now()
 	if !e.loaded {
-		docs, err := s.readProgress(ctx, e.userID, courseID)
+		docs, err := s.readProgress(ctx, e.userID, rev)
 		if err != nil {
 			return LessonResult{}, false, err
 		}
@@ -182,15 +183,18 @@ func (s *Service) applyLocked(ctx context.Context, e *progEntry, lesson Lesson, 
 	return res, next.Completed && !e.durable, nil
 }
 
-// readProgress returns a learner's stored progress in every lesson of a course, in one
-// find: the first heartbeat of a course loads the lot, not one lesson at a time.
-func (s *Service) readProgress(ctx context.Context, userID, courseID string) (map[string]progressDoc, error) {
-	cur, err := s.progress.Find(ctx, bson.M{"user_id": userID, "course_id": courseID})
-	if err != nil {
-		return nil, fmt.Errorf("courses: read progress: %w", dbErr(err))
+// readProgress returns a learner's stored progress in the lessons of a revision, by
+// lesson id: the first heartbeat of a course loads the lot. Each document is read by its
+// _id (user:lesson), so the cost does not grow with the progress of everyone else, which
+// is the largest collection; a find by user and course would scan it on the embedded
+// database.
+func (s *Service) readProgress(ctx context.Context, userID string, re *revisionEntry) (map[string]progressDoc, error) {
+	ids := make([]string, len(re.order))
+	for i, lessonID := range re.order {
+		ids[i] = progressID(userID, lessonID)
 	}
-	var docs []progressDoc
-	if err := cur.All(ctx, &docs); err != nil {
+	docs, err := database.FindEachByID[progressDoc](ctx, s.progress, ids)
+	if err != nil {
 		return nil, fmt.Errorf("courses: read progress: %w", dbErr(err))
 	}
 	out := make(map[string]progressDoc, len(docs))
@@ -600,17 +604,13 @@ func (s *Service) MyClassProgress(ctx context.Context, p accounts.Principal, cla
 	if err != nil {
 		return ClassProgress{}, err
 	}
-	cur, err := s.progress.Find(ctx, bson.M{"user_id": p.User.ID, "course_id": c.CourseID})
+	docs, err := s.readProgress(ctx, p.User.ID, re)
 	if err != nil {
-		return ClassProgress{}, fmt.Errorf("courses: read progress: %w", dbErr(err))
-	}
-	var docs []progressDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return ClassProgress{}, fmt.Errorf("courses: read progress: %w", dbErr(err))
+		return ClassProgress{}, err
 	}
 	states := map[string]LessonState{}
-	for i := range docs {
-		states[docs[i].LessonID] = docs[i].state()
+	for id, d := range docs {
+		states[id] = d.state()
 	}
 	out := ClassProgress{ClassID: classID, CourseID: c.CourseID, Revision: c.Revision, Lessons: []LessonProgress{}}
 	done := 0

@@ -87,21 +87,30 @@ func ferretTables(ctx context.Context, sq *sql.DB) ([]string, error) {
 const fewIDs = 16
 
 // FindByIDs returns the documents of coll with the given _ids, decoded as T, in no
-// particular order; missing ids are skipped. A few ids are read one by one with a filter
-// on _id alone, which embedded FerretDB answers from an index (see IndexIDLookups) where
-// `$in` scans the whole collection; more go in one `$in` query. Errors are the driver's.
+// particular order; missing ids are skipped. A few ids are read one by one (FindEachByID);
+// more go in one `$in` query, which embedded FerretDB answers by scanning the collection.
+// Errors are the driver's.
 func FindByIDs[T any](ctx context.Context, coll *mongo.Collection, ids []string) ([]T, error) {
-	if len(ids) > fewIDs {
-		cur, err := coll.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
-		if err != nil {
-			return nil, err
-		}
-		out := []T{}
-		if err := cur.All(ctx, &out); err != nil {
-			return nil, err
-		}
-		return out, nil
+	if len(ids) <= fewIDs {
+		return FindEachByID[T](ctx, coll, ids)
 	}
+	cur, err := coll.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return nil, err
+	}
+	out := []T{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FindEachByID returns the documents of coll with the given _ids, decoded as T, in the
+// order of ids, reading them one by one with a filter on _id alone, which embedded
+// FerretDB answers from an index (see IndexIDLookups); repeated and missing ids are
+// skipped. It suits a bounded list of ids in a large collection (a learner's progress in
+// the lessons of one course), where `$in` would scan everything. Errors are the driver's.
+func FindEachByID[T any](ctx context.Context, coll *mongo.Collection, ids []string) ([]T, error) {
 	out := make([]T, 0, len(ids))
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
