@@ -22,6 +22,7 @@ func benchClass(b *testing.B, n int) (*env, course, Class, []accounts.Principal)
 	if r.Enrolled != n+1 {
 		b.Fatalf("enrolled %+v", r)
 	}
+	e.must(e.db.IndexIDLookups(e.ctx)) // as the server does at start-up
 	return e, c, cl, people
 }
 
