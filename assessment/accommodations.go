@@ -9,7 +9,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"hoctap/accounts"
-	"hoctap/internal/errs"
 )
 
 // Accommodations lists a quiz's accommodations that the caller may see, the most recently
@@ -19,16 +18,9 @@ import (
 // those are left out. Errors: ErrNotFound for an unknown quiz, ErrForbidden for anyone
 // else.
 func (s *Service) Accommodations(ctx context.Context, actor accounts.Principal, quizID string) ([]Accommodation, error) {
-	q, err := s.findQuiz(ctx, quizID)
+	q, scope, err := s.quizForResults(ctx, actor, quizID, "accommodations")
 	if err != nil {
 		return nil, err
-	}
-	scope, ok, err := s.resultScope(ctx, actor, q)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("assessment: accommodations: %w", errs.ErrForbidden)
 	}
 	cur, err := s.accommodations.Find(ctx, bson.M{"quiz_id": q.ID})
 	if err != nil {

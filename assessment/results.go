@@ -32,15 +32,9 @@ type QuizResults struct {
 // QuizResults returns a quiz's results. Admins, the quiz owner and trainers of the
 // course may read them. Errors: ErrNotFound, ErrForbidden.
 func (s *Service) QuizResults(ctx context.Context, actor accounts.Principal, quizID string) (QuizResults, error) {
-	q, err := s.findQuiz(ctx, quizID)
+	q, scope, err := s.quizForResults(ctx, actor, quizID, "quiz results")
 	if err != nil {
 		return QuizResults{}, err
-	}
-	scope, ok, err := s.resultScope(ctx, actor, q)
-	if err != nil {
-		return QuizResults{}, err
-	} else if !ok {
-		return QuizResults{}, fmt.Errorf("assessment: quiz results: %w", errs.ErrForbidden)
 	}
 	list, err := s.listAttempts(ctx, bson.M{"quiz_id": quizID})
 	if err != nil {
@@ -143,15 +137,9 @@ type PendingEssay struct {
 // PendingEssays lists the essay answers of a quiz that nobody has graded yet, oldest
 // submission first. Errors: ErrNotFound, ErrForbidden.
 func (s *Service) PendingEssays(ctx context.Context, actor accounts.Principal, quizID string) ([]PendingEssay, error) {
-	q, err := s.findQuiz(ctx, quizID)
+	_, scope, err := s.quizForResults(ctx, actor, quizID, "pending essays")
 	if err != nil {
 		return nil, err
-	}
-	scope, ok, err := s.resultScope(ctx, actor, q)
-	if err != nil {
-		return nil, err
-	} else if !ok {
-		return nil, fmt.Errorf("assessment: pending essays: %w", errs.ErrForbidden)
 	}
 	cur, err := s.attempts.Find(ctx, bson.M{"quiz_id": quizID, "status": StatusSubmitted, "result.pending": bson.M{"$gt": 0}})
 	if err != nil {

@@ -261,6 +261,24 @@ func wrapTrainerErr(err error) error {
 	return fmt.Errorf("assessment: check trainer: %w", err)
 }
 
+// quizForResults loads quiz quizID for a caller who reads its results (results, essays to
+// grade, accommodations) and says which learners they see. Errors: ErrNotFound for an
+// unknown quiz, ErrForbidden (naming what) for a caller who sees no results of it.
+func (s *Service) quizForResults(ctx context.Context, actor accounts.Principal, quizID, what string) (Quiz, learnerScope, error) {
+	q, err := s.findQuiz(ctx, quizID)
+	if err != nil {
+		return Quiz{}, learnerScope{}, err
+	}
+	scope, ok, err := s.resultScope(ctx, actor, q)
+	if err != nil {
+		return Quiz{}, learnerScope{}, err
+	}
+	if !ok {
+		return Quiz{}, learnerScope{}, fmt.Errorf("assessment: %s: %w", what, errs.ErrForbidden)
+	}
+	return q, scope, nil
+}
+
 // canSeeResults reports whether the caller may open a quiz's results at all (admins, the
 // quiz owner, trainers of the course); which learners they see is resultScope's answer.
 func (s *Service) canSeeResults(ctx context.Context, actor accounts.Principal, q Quiz) (bool, error) {
