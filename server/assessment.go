@@ -54,11 +54,11 @@ func (s *Server) routeAssessment(api fiber.Router) {
 	api.Get("/quizzes/:id", requireAuth, byID(s.assessment.GetQuiz))
 	api.Put("/quizzes/:id", requireAuth, byIDWithBody(s, http.StatusOK, s.assessment.UpdateQuiz))
 	api.Post("/quizzes/:id/attempts", requireAuth, s.startAttempt)
-	api.Get("/quizzes/:id/attempts/me", requireAuth, s.myAttempts)
+	api.Get("/quizzes/:id/attempts/me", requireAuth, listByID(s.assessment.MyAttempts))
 	api.Get("/quizzes/:id/results", requireAuth, byID(s.assessment.QuizResults))
 	api.Get("/quizzes/:id/grades/:user_id", requireAuth, s.quizGrade)
-	api.Get("/quizzes/:id/essays", requireAuth, s.pendingEssays)
-	api.Get("/quizzes/:id/accommodations", requireAuth, s.listAccommodations)
+	api.Get("/quizzes/:id/essays", requireAuth, listByID(s.assessment.PendingEssays))
+	api.Get("/quizzes/:id/accommodations", requireAuth, listByID(s.assessment.Accommodations))
 	api.Put("/quizzes/:id/accommodations/:user_id", requireAuth, s.setAccommodation)
 	api.Get("/attempts/:id", requireAuth, byID(s.assessment.GetAttempt))
 	api.Put("/attempts/:id/answers", requireAuth, s.saveAnswers)
@@ -223,18 +223,6 @@ func (s *Server) startAttempt(c *fiber.Ctx) error {
 	return c.Status(status).JSON(a)
 }
 
-func (s *Server) myAttempts(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := s.assessment.MyAttempts(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(newList(list, len(list)))
-}
-
 func (s *Server) quizGrade(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
@@ -252,30 +240,6 @@ func (s *Server) quizGrade(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(g)
-}
-
-func (s *Server) pendingEssays(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := s.assessment.PendingEssays(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(newList(list, len(list)))
-}
-
-func (s *Server) listAccommodations(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := s.assessment.Accommodations(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(newList(list, len(list)))
 }
 
 type accommodationBody struct {

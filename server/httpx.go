@@ -128,6 +128,15 @@ func newList[T any](items []T, total int) list[T] {
 	return list[T]{Items: items, Total: total}
 }
 
+// listByID is byID for a service call that answers a whole list: the route answers it as
+// {"items","total"} (GET /quizzes/:id/essays, …).
+func listByID[T any](fn func(context.Context, accounts.Principal, string) ([]T, error)) fiber.Handler {
+	return byID(func(ctx context.Context, p accounts.Principal, id string) (list[T], error) {
+		items, err := fn(ctx, p, id)
+		return newList(items, len(items)), err
+	})
+}
+
 // withBody is the handler of a route that answers with status and what fn returns for the
 // caller and the request's JSON body (POST /courses, …). It lists B among the body types
 // the decoder fuzz test covers.
