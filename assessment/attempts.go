@@ -487,6 +487,10 @@ func (s *Service) createAttempt(ctx context.Context, q Quiz, pool *questionPool,
 			return nil, err
 		}
 	}
+	// Scheduled before it is stored, so that no open attempt escapes the sweeper.
+	if err := s.setDue(ctx, a.ID, dueAt(a.Deadline).Add(s.grace)); err != nil {
+		return nil, err
+	}
 	if _, err := s.attempts.InsertOne(ctx, a); err != nil {
 		if !database.IsDuplicateKey(err) {
 			return nil, fmt.Errorf("assessment: start attempt: %w", dbErr(err))
@@ -583,6 +587,11 @@ func (s *Service) SaveAnswers(ctx context.Context, actor accounts.Principal, att
 // conditional update matched does so (closed is true); everyone else gets closed false.
 func (s *Service) closeAttempt(ctx context.Context, id, closedBy string) (bool, *Attempt, error) {
 	now := s.now()
+	// Due at once first: should this process stop between the close and the result, the
+	// sweeper grades the attempt.
+	if err := s.setDue(ctx, id, now); err != nil {
+		return false, nil, err
+	}
 	a, err := s.updateAttemptIf(ctx, id, isOpen(),
 		bson.M{"$set": bson.M{"status": StatusSubmitted, "submitted_at": now, "closed_by": closedBy}, "$unset": bson.M{"open_key": ""}})
 	if err != nil {
@@ -602,9 +611,10 @@ func (s *Service) closeAttempt(ctx context.Context, id, closedBy string) (bool, 
 	return true, a, nil
 }
 
-// storeResult grades a submitted attempt and stores the result unless one is stored.
-// Grading is a pure function of the stored attempt, so two processes racing here store
-// the same result. The completion notifier hears about required quizzes.
+// storeResult grades a submitted attempt and stores the result unless one is stored,
+// then takes the attempt off the sweeper's schedule. Grading is a pure function of the
+// stored attempt, so two processes racing here store the same result. The completion
+// notifier hears about required quizzes.
 func (s *Service) storeResult(ctx context.Context, a *Attempt) error {
 	r := ComputeResult(a)
 	before, err := s.updateAttemptIf(ctx, a.ID, notGraded(), bson.M{"$set": bson.M{"graded": true, "result": r, "result_rev": 1}})
@@ -614,6 +624,10 @@ func (s *Service) storeResult(ctx context.Context, a *Attempt) error {
 	a.Graded, a.Result, a.ResultRev = true, &r, 1
 	if before != nil {
 		s.notifyCompletion(ctx, a)
+	}
+	if err := s.settled(ctx, a.ID); err != nil {
+		// The result is stored; the sweeper finds the attempt graded and forgets it then.
+		s.log.WarnContext(ctx, "assessment: graded attempt left on the sweeper's schedule", "attempt_id", a.ID, "error", err)
 	}
 	return nil
 }
@@ -776,67 +790,6 @@ func (s *Service) listAttempts(ctx context.Context, filter bson.M) ([]Attempt, e
 		return nil, fmt.Errorf("assessment: list attempts: %w", dbErr(err))
 	}
 	return list, nil
-}
-
-// SweepOnce closes and grades every open attempt whose deadline plus grace has passed,
-// with the answers it saved, and grades submitted attempts a crashed process left
-// ungraded. It is safe to run in several processes at once: the conditional update of
-// closeAttempt lets exactly one of them close each attempt. It returns how many attempts
-// this call closed.
-func (s *Service) SweepOnce(ctx context.Context) (int, error) {
-	cutoff := s.now().Add(-s.grace)
-	cur, err := s.attempts.Find(ctx, bson.M{"status": StatusOpen, "deadline": bson.M{"$lt": cutoff}},
-		options.Find().SetProjection(bson.M{"_id": 1}).SetLimit(5000))
-	if err != nil {
-		return 0, fmt.Errorf("assessment: sweep: %w", dbErr(err))
-	}
-	var due []struct {
-		ID string `bson:"_id"`
-	}
-	if err := cur.All(ctx, &due); err != nil {
-		return 0, fmt.Errorf("assessment: sweep: %w", dbErr(err))
-	}
-	closed := 0
-	var errList []error
-	if len(due) > 1 {
-		// One query for every due attempt's paper instead of one each.
-		stubs := make([]*Attempt, len(due))
-		for i, d := range due {
-			stubs[i] = &Attempt{ID: d.ID}
-		}
-		if err := s.loadPapers(ctx, stubs); err == nil {
-			for _, a := range stubs {
-				s.cacheAttempt(a)
-			}
-		}
-	}
-	for _, d := range due {
-		ok, _, err := s.closeAttempt(ctx, d.ID, closedByTime)
-		if ok {
-			closed++
-		}
-		if err != nil {
-			errList = append(errList, err)
-		}
-	}
-	cur, err = s.attempts.Find(ctx, bson.M{"status": StatusSubmitted, "graded": false}, options.Find().SetLimit(1000))
-	if err != nil {
-		return closed, fmt.Errorf("assessment: sweep: %w", dbErr(err))
-	}
-	var ungraded []Attempt
-	if err := cur.All(ctx, &ungraded); err != nil {
-		return closed, fmt.Errorf("assessment: sweep: %w", dbErr(err))
-	}
-	for i := range ungraded {
-		if err := s.hydrate(ctx, &ungraded[i]); err != nil {
-			errList = append(errList, err)
-			continue
-		}
-		if err := s.storeResult(ctx, &ungraded[i]); err != nil {
-			errList = append(errList, err)
-		}
-	}
-	return closed, errors.Join(errList...)
 }
 
 // RunSweeper runs SweepOnce every interval until ctx ends, logging failures (a database

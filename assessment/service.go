@@ -30,6 +30,7 @@ const (
 	AttemptsCollection         = "attempts"
 	PapersCollection           = "attempt_papers"
 	SlotsCollection            = "attempt_slots"
+	DueCollection              = "attempt_due"
 )
 
 // DefaultGrace is how long after its deadline an attempt still accepts answers, so that
@@ -99,6 +100,7 @@ type Service struct {
 	attempts       *mongo.Collection
 	papers         *mongo.Collection
 	slots          *mongo.Collection
+	due            *mongo.Collection
 	locks          *keylock.Map // see Config.AttemptLocks
 
 	now        clock.Clock
@@ -153,6 +155,7 @@ func New(cfg Config) *Service {
 		attempts:       cfg.DB.Collection(AttemptsCollection),
 		papers:         cfg.DB.Collection(PapersCollection),
 		slots:          cfg.DB.Collection(SlotsCollection),
+		due:            cfg.DB.Collection(DueCollection),
 		locks:          cfg.AttemptLocks,
 		now:            cfg.Clock,
 		enrolments:     cfg.Enrolments,
@@ -170,7 +173,7 @@ func New(cfg Config) *Service {
 }
 
 // EnsureIndexes creates the indexes of the assessment collections and gives attempts
-// stored before attempt_slots existed their slots. The unique ones carry rules: one bank
+// stored before attempt_slots and attempt_due existed their slots and schedules. The unique ones carry rules: one bank
 // per name, one attempt number per learner and quiz, and one open attempt per learner and
 // quiz (sparse unique open_key).
 func (s *Service) EnsureIndexes(ctx context.Context) error {
@@ -189,7 +192,7 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 		{s.accommodations, "quiz", bson.D{{Key: "quiz_id", Value: 1}}, false, false},
 		{s.attempts, "quiz_user_number_unique", bson.D{{Key: "quiz_id", Value: 1}, {Key: "user_id", Value: 1}, {Key: "number", Value: 1}}, true, false},
 		{s.attempts, "open_key_unique", bson.D{{Key: "open_key", Value: 1}}, true, true},
-		{s.attempts, "status_deadline", bson.D{{Key: "status", Value: 1}, {Key: "deadline", Value: 1}}, false, false},
+		{s.due, "due", bson.D{{Key: "due", Value: 1}}, false, false},
 	}
 	for _, i := range list {
 		opts := options.Index().SetName(i.name)
@@ -203,7 +206,10 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("assessment: create index %s: %w", i.name, dbErr(err))
 		}
 	}
-	return s.backfillSlots(ctx)
+	if err := s.backfillSlots(ctx); err != nil {
+		return err
+	}
+	return s.backfillDue(ctx)
 }
 
 // dbErr marks database failures that mean "could not reach it" as unavailable.
