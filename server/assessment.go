@@ -48,7 +48,7 @@ func (s *Server) routeAssessment(api fiber.Router) {
 	api.Get("/questions/export", requireAuth, s.exportQuestions)
 	api.Get("/questions/:id", requireAuth, s.getQuestion)
 	api.Put("/questions/:id", requireAuth, byIDWithBody(s, http.StatusOK, s.assessment.UpdateQuestion))
-	api.Delete("/questions/:id", requireAuth, s.archiveQuestion)
+	api.Delete("/questions/:id", requireAuth, noContentByID(s.assessment.ArchiveQuestion))
 	api.Post("/quizzes", requireAuth, withBody(s, http.StatusCreated, s.assessment.CreateQuiz))
 	api.Get("/quizzes", requireAuth, s.listQuizzes)
 	api.Get("/quizzes/:id", requireAuth, byID(s.assessment.GetQuiz))
@@ -89,17 +89,6 @@ func (s *Server) shareBank(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(bank)
-}
-
-func (s *Server) archiveQuestion(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.assessment.ArchiveQuestion(c.UserContext(), principal(c), id); err != nil {
-		return err
-	}
-	return c.SendStatus(http.StatusNoContent)
 }
 
 func (s *Server) getQuestion(c *fiber.Ctx) error {

@@ -37,8 +37,8 @@
 //	}
 //
 // A route that only answers a service call needs no handler of its own when the call
-// takes the caller and the path's id (byID, or listByID for a whole list), the caller and
-// the JSON body (withBody), or all three (byIDWithBody):
+// takes the caller and the path's id (byID; listByID for a whole list, noContentByID for
+// no answer), the caller and the JSON body (withBody), or all three (byIDWithBody):
 //
 //	api.Get("/courses/:id", requireAuth, byID(s.courses.GetCourse))
 //	api.Post("/courses", requireAuth, withBody(s, http.StatusCreated, s.courses.CreateCourse))

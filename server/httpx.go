@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -126,6 +127,21 @@ func newList[T any](items []T, total int) list[T] {
 		items = []T{}
 	}
 	return list[T]{Items: items, Total: total}
+}
+
+// noContentByID is byID for a service call that answers nothing (DELETE /targets/:id,
+// …): the route answers 204.
+func noContentByID(fn func(context.Context, accounts.Principal, string) error) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := fn(c.UserContext(), principal(c), id); err != nil {
+			return err
+		}
+		return c.SendStatus(http.StatusNoContent)
+	}
 }
 
 // listByID is byID for a service call that answers a whole list: the route answers it as

@@ -23,7 +23,7 @@ func (s *Server) routeReports(api fiber.Router) {
 	api.Post("/targets", requireAuth, withBody(s, http.StatusCreated, s.reports.CreateTarget))
 	api.Get("/targets", requireAuth, s.listTargets)
 	api.Get("/targets/:id", requireAuth, byID(s.reports.GetTarget))
-	api.Delete("/targets/:id", requireAuth, s.deleteTarget)
+	api.Delete("/targets/:id", requireAuth, noContentByID(s.reports.DeleteTarget))
 	api.Get("/targets/:id/status", requireAuth, s.targetStatus)
 	api.Get("/targets/:id/pending", requireAuth, s.targetPending)
 	api.Get("/targets/:id/chart.svg", requireAuth, s.targetChart)
@@ -38,7 +38,7 @@ func (s *Server) routeReports(api fiber.Router) {
 	api.Get("/plans", requireAuth, s.listPlans)
 	api.Get("/plans/:id", requireAuth, byID(s.reports.GetPlan))
 	api.Put("/plans/:id", requireAuth, byIDWithBody(s, http.StatusOK, s.reports.UpdatePlan))
-	api.Delete("/plans/:id", requireAuth, s.deletePlan)
+	api.Delete("/plans/:id", requireAuth, noContentByID(s.reports.DeletePlan))
 	api.Get("/plans/:id/report", requireAuth, byID(s.reports.PlanReport))
 
 	api.Get("/certificates/verify/:number", s.verifyCertificate)
@@ -138,17 +138,6 @@ func (s *Server) listTargets(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(newList(page.Items, page.Total))
-}
-
-func (s *Server) deleteTarget(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.reports.DeleteTarget(c.UserContext(), principal(c), id); err != nil {
-		return err
-	}
-	return c.SendStatus(http.StatusNoContent)
 }
 
 // statusQuery reads ?unit_id= and ?depth=.
@@ -279,17 +268,6 @@ func (s *Server) listPlans(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(newList(page.Items, page.Total))
-}
-
-func (s *Server) deletePlan(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.reports.DeletePlan(c.UserContext(), principal(c), id); err != nil {
-		return err
-	}
-	return c.SendStatus(http.StatusNoContent)
 }
 
 // verifyCertificate is public: anyone holding a printed certificate may check its number.
