@@ -212,8 +212,6 @@ type usersData struct {
 	Users     []accounts.User
 	Total     int  // how many matched
 	Truncated bool // more matched than one search may sort; refine the search
-	Page      int
-	Pages     int
 	Q         string
 	UnitID    string
 	Subunits  bool
@@ -257,10 +255,10 @@ func (f *Frontend) usersPage(c *fiber.Ctx) error {
 	users := page.Items
 	SortByName(users, func(u accounts.User) string { return u.FullName })
 	d.Total, d.Truncated = page.Total, page.Total > len(users)
-	d.Pages = max(1, (len(users)+usersPageSize-1)/usersPageSize)
-	d.Page, _ = strconv.Atoi(c.Query("page"))
-	d.Page = min(max(d.Page, 1), d.Pages)
-	from := (d.Page - 1) * usersPageSize
+	pages := max(1, (len(users)+usersPageSize-1)/usersPageSize)
+	pageNo, _ := strconv.Atoi(c.Query("page"))
+	pageNo = min(max(pageNo, 1), pages)
+	from := (pageNo - 1) * usersPageSize
 	d.Users = users[from:min(from+usersPageSize, len(users))]
 	q := c.Request().URI().QueryArgs()
 	pageURL := func(n int) string {
@@ -270,7 +268,7 @@ func (f *Frontend) usersPage(c *fiber.Ctx) error {
 		args.Set("page", strconv.Itoa(n))
 		return "/admin/users?" + args.String()
 	}
-	v.Pager = newPager(d.Page, d.Pages, pageURL)
+	v.Pager = newPager(pageNo, pages, pageURL)
 	v.Data = d
 	return f.render(c, "users", v)
 }

@@ -26,7 +26,7 @@ type auditData struct {
 	Actor, Action, Since, Until string
 	Actions                     []trail.Action
 	Entries                     []audit.Entry
-	Total, Page, Pages          int
+	Total                       int
 	CSVURL                      string
 }
 
@@ -58,8 +58,8 @@ func (f *Frontend) auditPage(c *fiber.Ctx) error {
 	d := auditData{Actions: trail.Actions}
 	d.Actor, d.Action = strings.TrimSpace(c.Query("actor")), strings.TrimSpace(c.Query("action"))
 	d.Since, d.Until = strings.TrimSpace(c.Query("since")), strings.TrimSpace(c.Query("until"))
-	d.Page, _ = strconv.Atoi(c.Query("page"))
-	d.Page = max(d.Page, 1)
+	pageNo, _ := strconv.Atoi(c.Query("page"))
+	pageNo = max(pageNo, 1)
 	args := url.Values{}
 	for k, val := range map[string]string{"actor": d.Actor, "action": d.Action, "since": d.Since, "until": d.Until} {
 		if val != "" {
@@ -67,7 +67,7 @@ func (f *Frontend) auditPage(c *fiber.Ctx) error {
 		}
 	}
 	page, err := f.d.Audit.List(c.UserContext(), p, audit.Filter{Actor: d.Actor, Action: d.Action, Since: d.Since, Until: d.Until,
-		Limit: auditPageSize, Offset: (d.Page - 1) * auditPageSize})
+		Limit: auditPageSize, Offset: (pageNo - 1) * auditPageSize})
 	if err != nil {
 		status, ok := v.formFailed(err, "error.conflict.text")
 		if !ok {
@@ -78,7 +78,7 @@ func (f *Frontend) auditPage(c *fiber.Ctx) error {
 		return f.render(c, "audit", v)
 	}
 	d.Entries, d.Total = page.Items, page.Total
-	d.Pages = max(1, (d.Total+auditPageSize-1)/auditPageSize)
+	pages := max(1, (d.Total+auditPageSize-1)/auditPageSize)
 	pageURL := func(n int) string {
 		a := url.Values{}
 		for k, vs := range args {
@@ -87,7 +87,7 @@ func (f *Frontend) auditPage(c *fiber.Ctx) error {
 		a.Set("page", strconv.Itoa(n))
 		return "/admin/audit?" + a.Encode()
 	}
-	v.Pager = newPager(d.Page, d.Pages, pageURL)
+	v.Pager = newPager(pageNo, pages, pageURL)
 	csv := url.Values{"format": {"csv"}}
 	for k, vs := range args {
 		csv[k] = vs
