@@ -427,8 +427,8 @@ type Result struct {
 	Pending int `bson:"pending" json:"pending"`
 	// Questions is recomputed from the attempt's paper and answers whenever the attempt
 	// is loaded (grading is pure), so the stored document stays small: FerretDB decodes
-	// every document of a collection on each update, and an exam's attempts are updated
-	// thousands of times a minute.
+	// every document of a collection each time a query scans it (results lists, essays to
+	// grade), and re-encodes the whole document on each of an exam's thousands of updates.
 	Questions []QuestionResult `bson:"-" json:"questions"`
 }
 
